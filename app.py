@@ -1,0 +1,293 @@
+"""The support line's application factory, its settings and its database plumbing.
+
+`flask --app app ...` and the Procfile's `gunicorn 'app:create_app()'` both start here.
+Settings are read once, from the environment, in `create_app`; everything else asks the
+app for them (`current_settings()`), never `os.environ`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+import phonenumbers
+from flask import Flask, current_app, g
+from flask.cli import with_appcontext
+from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("supportline")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock: an aware UTC datetime. Tests pass a fake one to `create_app`."""
+    return datetime.now(timezone.utc)
+
+
+# --------------------------------------------------------------------------- database
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that goes in and comes out as aware UTC, on SQLite and PostgreSQL alike.
+
+    SQLite has no time zones, so values are stored as UTC and the zone is put back on
+    the way out. Naive datetimes are refused: they are always a bug here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the database; use aware UTC")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every package's models (one metadata, one schema)."""
+
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+def engine_for(url: str) -> Engine:
+    """Create the engine for `url` with the settings each database needs."""
+    if url.startswith("postgres://"):  # Heroku still hands out this spelling
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_immediate)
+        return engine
+    # A dead database must fail fast: the caller is waiting for TwiML.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 2})
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Take over transaction control from pysqlite so that `begin` below decides.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # A deferred transaction that reads and then writes can fail at once with
+    # SQLITE_BUSY when another process wrote in between; taking the write lock up
+    # front makes concurrent web processes wait their turn (busy_timeout) instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def db() -> Session:
+    """The database session of the current request (or CLI command), opened on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["supportline.sessions"]()
+    return g.db_session
+
+
+def _close_db(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class SettingsError(ValueError):
+    """A setting has a value the line cannot work with; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of contract §5, parsed and checked once at start."""
+
+    database_url: str
+    twilio_account_sid: str | None
+    twilio_auth_token: str
+    twilio_phone_number: str | None
+    support_timezone: str
+    support_holidays: str | None
+    phone_region: str
+    fallback_number: str | None
+    trusted_proxies: int
+    public_url: str | None
+    secret_key: str
+    instance_path: str
+
+    @property
+    def spool_dir(self) -> Path:
+        """Where voicemails wait while the database is unreachable."""
+        return Path(self.instance_path) / "spool"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], instance_path: str) -> Settings:
+        """Read the settings from `env`, filling the local-development defaults."""
+        from tickets.sla import business_calendar
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        region = (get("PHONE_REGION") or "US").upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise SettingsError(f"PHONE_REGION={region!r} is not a region phonenumbers knows")
+        support_timezone = get("SUPPORT_TIMEZONE") or "UTC"
+        holidays_code = get("SUPPORT_HOLIDAYS")
+        try:
+            business_calendar(support_timezone, holidays_code.upper() if holidays_code else None)
+        except ValueError as error:
+            raise SettingsError(str(error)) from error
+
+        fallback = get("FALLBACK_NUMBER")
+        if fallback is not None:
+            from oncall.phones import to_e164
+
+            normalised = to_e164(fallback, region)
+            if normalised is None:
+                raise SettingsError(f"FALLBACK_NUMBER={fallback!r} is not a valid phone number")
+            fallback = normalised
+
+        try:
+            trusted_proxies = int(get("TRUSTED_PROXIES") or "0")
+        except ValueError:
+            raise SettingsError("TRUSTED_PROXIES must be a whole number of proxy hops") from None
+        if trusted_proxies < 0:
+            raise SettingsError("TRUSTED_PROXIES must not be negative")
+
+        public_url = get("PUBLIC_URL")
+        if public_url and not public_url.startswith(("http://", "https://")):
+            raise SettingsError("PUBLIC_URL must start with http:// or https://")
+
+        return cls(
+            database_url=get("DATABASE_URL")
+            or f"sqlite:///{Path(instance_path) / 'supportline.sqlite3'}",
+            twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=get("TWILIO_AUTH_TOKEN")
+            or _local_secret(instance_path, "twilio_auth_token", "TWILIO_AUTH_TOKEN"),
+            twilio_phone_number=get("TWILIO_PHONE_NUMBER"),
+            support_timezone=support_timezone,
+            support_holidays=holidays_code.upper() if holidays_code else None,
+            phone_region=region,
+            fallback_number=fallback,
+            trusted_proxies=trusted_proxies,
+            public_url=public_url.rstrip("/") if public_url else None,
+            secret_key=get("SECRET_KEY") or _local_secret(instance_path, "secret_key", "SECRET_KEY"),
+            instance_path=instance_path,
+        )
+
+
+def _local_secret(instance_path: str, name: str, variable: str) -> str:
+    """A random secret kept under instance/ for local development, never a built-in default.
+
+    Without TWILIO_AUTH_TOKEN the line still checks every signature, against this
+    local token, which the terminal phone reads too; real Twilio requests will then be
+    refused, which is the safe way to fail.
+    """
+    path = Path(instance_path) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    log.warning("%s is not set: using the local development value in %s", variable, path)
+    return path.read_text().strip()
+
+
+def current_settings() -> Settings:
+    """The settings of the running app."""
+    return current_app.extensions["supportline.settings"]
+
+
+def current_clock() -> datetime:
+    """Now, from the app's clock (a fake one in tests)."""
+    return current_app.extensions["supportline.clock"]()
+
+
+# --------------------------------------------------------------------------- factory
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the support line.
+
+    `config` may hold `ENV` (a mapping used instead of `os.environ`), `CLOCK` (a
+    callable returning aware UTC now), `TESTING`, and any Flask setting.
+    """
+    config = dict(config or {})
+    app = Flask(__name__, instance_path=config.pop("INSTANCE_PATH", None))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    env = config.pop("ENV", os.environ)
+    clock: Clock = config.pop("CLOCK", utc_now)
+
+    settings = Settings.from_env(env, app.instance_path)
+    app.config.update(SECRET_KEY=settings.secret_key, **config)
+    app.extensions["supportline.settings"] = settings
+    app.extensions["supportline.clock"] = clock
+
+    engine = engine_for(settings.database_url)
+    app.extensions["supportline.engine"] = engine
+    app.extensions["supportline.sessions"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_db)
+
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+
+    import ivr.views
+
+    app.register_blueprint(ivr.views.bp)
+
+    from oncall.demo import seed_demo_command
+
+    app.cli.add_command(upgrade_db_command)
+    app.cli.add_command(seed_demo_command)
+    return app
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def upgrade_schema(database_url: str) -> None:
+    """Create or upgrade the schema to the newest migration (safe to run again)."""
+    from alembic import command
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent
+    alembic_config = Config(str(root / "alembic.ini"))
+    alembic_config.set_main_option("script_location", str(root / "migrations"))
+    alembic_config.attributes["database_url"] = database_url
+    command.upgrade(alembic_config, "head")
+
+
+@click.command("upgrade-db")
+@with_appcontext
+def upgrade_db_command() -> None:
+    """Create or upgrade the database schema (the Procfile's release step)."""
+    upgrade_schema(current_settings().database_url)
+    click.echo("schema is up to date")

@@ -1,0 +1,299 @@
+"""The call service: each webhook's work on the call log, tickets and routing, in one transaction.
+
+Every function takes the session, the time and the line's settings as arguments and
+commits its own change. A webhook Twilio sends twice finds the call already moved on
+(the `seq` in each action URL no longer matches) and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ivr import flow
+from ivr.flow import CallerInput, Effect, Notice, Step
+from ivr.menus import ACCEPT_KEY
+from ivr.models import CallEvent, CallLog
+from oncall.phones import to_e164
+from oncall.schedule import Duty
+from oncall.service import duty_at
+from tickets import service as tickets
+from tickets.models import Ticket
+from tickets.sla import BusinessCalendar, Severity
+
+# Longest caller input kept verbatim in the call log; the rest is garbage by then.
+MAX_LOGGED_INPUT = 200
+
+
+@dataclass(frozen=True)
+class Line:
+    """The settings a call needs: where numbers are national, the SLA calendar, the fallback."""
+
+    region: str
+    calendar: BusinessCalendar
+    fallback_number: str | None
+
+    @property
+    def timezone(self) -> str:
+        """The support time zone, for times spoken to callers."""
+        return self.calendar.timezone
+
+
+def log_step(call: CallLog, at: datetime, kind: str, detail: str = "") -> None:
+    """Add a step to the call's log."""
+    call.events.append(CallEvent(at=at, kind=kind, detail=detail))
+
+
+def _clip(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= MAX_LOGGED_INPUT else text[:MAX_LOGGED_INPUT] + f"… ({len(text)} characters)"
+
+
+def find_call(session: Session, call_sid: str) -> CallLog | None:
+    """The call log row of `call_sid`, or None."""
+    return session.scalar(select(CallLog).where(CallLog.call_sid == call_sid))
+
+
+def answer_call(
+    session: Session,
+    *,
+    call_sid: str,
+    from_number: str | None,
+    to_number: str | None,
+    caller_name: str | None,
+    now: datetime,
+    line: Line,
+) -> CallLog:
+    """Start the call's log row (once: a repeated first webhook finds the same row)."""
+    call = find_call(session, call_sid)
+    if call is not None:
+        return call
+    call = CallLog(
+        call_sid=call_sid,
+        from_number=from_number,
+        to_number=to_number,
+        caller_name=caller_name,
+        started_at=now,
+        status="in-progress",
+        step=Step.MAIN_MENU,
+        caller_id=to_e164(from_number, line.region),
+    )
+    log_step(call, now, "call_started", f"from {from_number or 'unknown'}" + (f" ({caller_name})" if caller_name else ""))
+    if call.caller_id is None:
+        log_step(call, now, "caller_id_unusable", f"caller ID {from_number!r} cannot be called back")
+    session.add(call)
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same first webhook, delivered twice at once: the other request won.
+        session.rollback()
+        call = find_call(session, call_sid)
+        assert call is not None
+    return call
+
+
+def _is_current(call: CallLog, step: str | None, seq: str | None) -> bool:
+    return step == call.step and seq == str(call.seq) and call.ended_at is None
+
+
+def take_keys(
+    session: Session, call: CallLog, *, step: str | None, seq: str | None, said: CallerInput, now: datetime, line: Line
+) -> None:
+    """Apply what the caller pressed or said at the menu the call is waiting at."""
+    if not _is_current(call, step, seq) or Step(call.step) not in flow.MENU_STEPS:
+        return
+    if said.digits is not None:
+        log_step(call, now, "keys", f"{call.step}: pressed {_clip(said.digits)!r}")
+    elif said.speech is not None:
+        log_step(call, now, "speech", f"{call.step}: said {_clip(said.speech)!r}")
+    else:
+        log_step(call, now, "silence", f"{call.step}: no input")
+    before = call.step
+    effect = flow.advance(call, said, line.region)
+    if effect is Effect.LOOK_UP_TICKET:
+        found = tickets.find_ticket(session, call.looked_up_number or "")
+        call.looked_up_ticket = found
+        flow.ticket_looked_up(call, found is not None)
+        log_step(call, now, "ticket_lookup", f"ticket {call.looked_up_number}: {'found' if found else 'not found'}")
+        if found is not None:
+            call.outcome = "status_lookup"
+    if call.step != before:
+        log_step(call, now, "step", f"{before} → {call.step}" + (f" ({call.notice})" if call.notice else ""))
+    if effect is Effect.OPEN_TICKET:
+        open_ticket_for_call(session, call, now, line)
+    call.seq += 1
+    session.commit()
+
+
+def routing_targets(duty: Duty, fallback_number: str | None) -> list[dict[str, Any]]:
+    """Who to ring, in order: on duty, the backups, then the fallback number."""
+    targets: list[dict[str, Any]] = []
+    for member in ([duty.on_duty] if duty.on_duty else []) + list(duty.escalation):
+        if member.phone and all(t["phone"] != member.phone for t in targets):
+            targets.append({"contact_id": member.contact_id, "name": member.name, "phone": member.phone})
+    if fallback_number and all(t["phone"] != fallback_number for t in targets):
+        targets.append({"contact_id": None, "name": "the fallback line", "phone": fallback_number})
+    return targets
+
+
+def open_ticket_for_call(session: Session, call: CallLog, now: datetime, line: Line, abandoned: bool = False) -> Ticket:
+    """Open the call's ticket (once) and snapshot who the call will ring."""
+    if call.ticket is not None:
+        return call.ticket
+    if abandoned:
+        callback, origin = flow.callback_for_abandoned_call(call)
+    else:
+        callback, origin = call.callback_number, "chosen by the caller"
+    ticket = tickets.open_ticket(
+        session,
+        severity=Severity(call.severity or Severity.NORMAL),
+        source="phone",
+        now=now,
+        calendar=line.calendar,
+        caller_number=call.caller_id or call.from_number,
+        callback_number=callback,
+        call_sid=call.call_sid,
+    )
+    tickets.note(ticket, now, "callback_number", f"{callback or 'none'}: {origin}")
+    call.ticket = ticket
+    session.flush()
+    log_step(call, now, "ticket_opened", f"ticket {ticket.number} ({ticket.severity}), callback {callback or 'none'}")
+    if abandoned:
+        tickets.note(ticket, now, "caller_hung_up", f"the caller hung up at {call.step}; kept what they had said")
+        return ticket
+    duty = duty_at(session, now)
+    call.targets = routing_targets(duty, line.fallback_number)
+    call.target_index = 0
+    names = ", ".join(f"{t['name']} {t['phone']}" for t in call.targets) or "nobody (voicemail)"
+    log_step(call, now, "routing", f"will ring {names}")
+    if not call.targets:
+        call.step = Step.VOICEMAIL
+    return ticket
+
+
+def take_dial_result(
+    session: Session, call: CallLog, *, seq: str | None, dial_status: str, dial_sid: str | None, now: datetime
+) -> None:
+    """After one target rang: connected, the next target, or voicemail."""
+    if not _is_current(call, Step.CONNECTING, seq):
+        return
+    index = call.target_index
+    target = call.targets[index]
+    has_whisper = target.get("contact_id") is not None
+    accepted = call.accepted_target == index if has_whisper else dial_status == "completed"
+    log_step(
+        call,
+        now,
+        "dial_result",
+        f"{target['name']} {target['phone']}: DialCallStatus={_clip(dial_status) or 'missing'}"
+        + (", accepted" if accepted else ", not accepted" if has_whisper else ""),
+    )
+    outcome = flow.after_dial(index, len(call.targets), accepted, dial_status)
+    if outcome.connected:
+        call.answered_by = f"{target['name']} ({target['phone']})"
+        call.outcome = "connected" if has_whisper else "fallback"
+        call.step = Step.CONNECTED
+        call.notice = None
+        if not has_whisper and call.ticket is not None:
+            tickets.note(call.ticket, now, "fallback_answered", f"the caller was connected to {target['phone']}")
+    elif outcome.next_step is Step.CONNECTING:
+        call.target_index = index + 1
+        call.notice = Notice.NEXT_TARGET
+    else:
+        call.step = Step.VOICEMAIL
+        call.notice = None
+        if call.ticket is not None:
+            tickets.note(call.ticket, now, "missed_call", "nobody answered; the caller was offered voicemail")
+    call.seq += 1
+    session.commit()
+
+
+def take_whisper_answer(session: Session, call: CallLog, *, target_index: int, digits: str | None, now: datetime) -> bool:
+    """The engineer's key in the whisper: 1 accepts (the ticket's first response), else passes."""
+    if call.accepted_target is not None:
+        return call.accepted_target == target_index
+    if target_index != call.target_index or target_index >= len(call.targets) or call.step != Step.CONNECTING:
+        return False
+    target = call.targets[target_index]
+    accepted = (digits or "").strip() == ACCEPT_KEY
+    log_step(call, now, "whisper", f"{target['name']}: {'accepted' if accepted else 'pressed ' + repr(_clip(digits))}")
+    if accepted:
+        call.accepted_target = target_index
+        if call.ticket is not None:
+            tickets.record_first_response(call.ticket, now, target["name"], "accepted the call")
+    session.commit()
+    return accepted
+
+
+def take_recording(
+    session: Session, call: CallLog, *, seq: str | None, recording_url: str | None, seconds: int | None, now: datetime,
+    line: Line,
+) -> None:
+    """The caller's voicemail: onto the ticket, and the call is done."""
+    if not _is_current(call, Step.VOICEMAIL, seq):
+        return
+    if not recording_url:
+        call.step = Step.NO_MESSAGE
+        log_step(call, now, "voicemail", "no recording")
+    else:
+        ticket = open_ticket_for_call(session, call, now, line)
+        tickets.attach_recording(ticket, now, recording_url, seconds)
+        call.step = Step.VOICEMAIL_DONE
+        call.outcome = "voicemail"
+        log_step(call, now, "voicemail", f"recording {recording_url}" + (f" ({seconds} s)" if seconds is not None else ""))
+    call.notice = None
+    call.seq += 1
+    session.commit()
+
+
+def take_transcript(session: Session, call: CallLog, *, text: str | None, status: str | None, now: datetime) -> None:
+    """A voicemail's transcription, when Twilio has it (often after the call ended)."""
+    if status != "completed" or not text:
+        log_step(call, now, "transcript", f"transcription {status or 'missing'}; the recording stays on the ticket")
+    elif call.ticket is not None and call.ticket.transcript != text:
+        tickets.attach_transcript(call.ticket, now, text)
+        log_step(call, now, "transcript", _clip(text))
+    session.commit()
+
+
+def close_call(
+    session: Session,
+    *,
+    call_sid: str,
+    call_status: str,
+    duration: int | None,
+    from_number: str | None,
+    to_number: str | None,
+    now: datetime,
+    line: Line,
+) -> CallLog:
+    """Twilio's status callback: the call ended. Keep what the caller gave even if they hung up."""
+    call = find_call(session, call_sid)
+    if call is None:
+        call = answer_call(
+            session, call_sid=call_sid, from_number=from_number, to_number=to_number, caller_name=None, now=now, line=line
+        )
+    if call.ended_at is not None:
+        return call
+    call.ended_at = now
+    call.duration = duration
+    call.status = call_status
+    log_step(call, now, "status", f"CallStatus={call_status}" + (f", {duration} s" if duration is not None else ""))
+    if call.severity and call.ticket is None:
+        open_ticket_for_call(session, call, now, line, abandoned=True)
+    if call.outcome is None and call.accepted_target is not None:
+        # The status callback can overtake the Dial action when the caller hangs up mid-conversation.
+        target = call.targets[call.accepted_target]
+        call.answered_by = f"{target['name']} ({target['phone']})"
+        call.outcome = "connected"
+    if call.outcome is None:
+        call.outcome = "abandoned"
+        if call.ticket is not None and call.ticket.first_response_at is None and Step(call.step) is Step.CONNECTING:
+            tickets.note(call.ticket, now, "caller_hung_up", "the caller hung up while the line was ringing engineers")
+    session.commit()
+    return call

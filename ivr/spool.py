@@ -1,0 +1,102 @@
+"""The local spool: what callers said while the database was out of reach, kept on disk until it is back.
+
+Each entry is one JSON file, written atomically (temporary file, then rename) and named
+so that sorting the names replays entries in the order they came.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ivr.calls import Line, answer_call, find_call, log_step, open_ticket_for_call
+from ivr.flow import Step
+from tickets import service as tickets
+
+log = logging.getLogger(__name__)
+
+# Parameters worth keeping from a request; the rest of Twilio's form is noise.
+KEPT_PARAMS = (
+    "CallSid", "From", "To", "CallerName", "Digits", "SpeechResult", "RecordingUrl", "RecordingDuration",
+    "TranscriptionText", "TranscriptionStatus", "DialCallStatus", "CallStatus", "CallDuration", "ErrorCode",
+)
+
+
+def spool_request(spool_dir: Path, kind: str, path: str, params: dict[str, str], now: datetime) -> Path:
+    """Keep a request on disk. Never touches the database, so it works while it is down."""
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    entry = {
+        "kind": kind,
+        "at": now.isoformat(),
+        "path": path,
+        "params": {k: str(params[k])[:2000] for k in KEPT_PARAMS if k in params},
+    }
+    name = f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex}.json"
+    temporary = spool_dir / f".{name}.tmp"
+    temporary.write_text(json.dumps(entry))
+    os.replace(temporary, spool_dir / name)
+    return spool_dir / name
+
+
+def spooled_entries(spool_dir: Path) -> list[Path]:
+    """The entries waiting, oldest first."""
+    if not spool_dir.is_dir():
+        return []
+    return sorted(p for p in spool_dir.glob("*.json"))
+
+
+def replay_spool(session: Session, spool_dir: Path, line: Line) -> int:
+    """Move every spooled entry into the call log and tickets; returns how many were replayed.
+
+    Each entry is committed and then deleted, one by one, so a crash half-way loses
+    nothing and replays nothing twice that mattered (calls and tickets are keyed by CallSid).
+    """
+    replayed = 0
+    for path in spooled_entries(spool_dir):
+        try:
+            entry = json.loads(path.read_text())
+        except (OSError, ValueError):
+            log.error("spool entry %s is unreadable; left in place", path)
+            continue
+        _replay(session, entry, line)
+        session.commit()
+        path.unlink()
+        replayed += 1
+    return replayed
+
+
+def _replay(session: Session, entry: dict[str, Any], line: Line) -> None:
+    params: dict[str, str] = entry.get("params", {})
+    at = datetime.fromisoformat(entry["at"])
+    call_sid = params.get("CallSid") or f"spooled-{uuid.uuid4().hex}"
+    call = find_call(session, call_sid) or answer_call(
+        session,
+        call_sid=call_sid,
+        from_number=params.get("From"),
+        to_number=params.get("To"),
+        caller_name=params.get("CallerName"),
+        now=at,
+        line=line,
+    )
+    kind = entry.get("kind", "")
+    detail = ", ".join(f"{k}={v}" for k, v in params.items() if k != "CallSid")
+    log_step(call, at, f"spooled_{kind}"[:32], f"kept while the database was unreachable: {entry.get('path')} {detail}")
+    if kind == "voicemail" and params.get("RecordingUrl"):
+        ticket = open_ticket_for_call(session, call, at, line, abandoned=True)
+        seconds = params.get("RecordingDuration", "")
+        tickets.attach_recording(ticket, at, params["RecordingUrl"], int(seconds) if seconds.isdigit() else None)
+        tickets.note(ticket, at, "spooled", "voicemail left while the line's database was unreachable")
+        call.outcome = "voicemail"
+        call.step = Step.VOICEMAIL_DONE
+    elif kind == "transcript" and params.get("TranscriptionText"):
+        ticket = open_ticket_for_call(session, call, at, line, abandoned=True)
+        tickets.attach_transcript(ticket, at, params["TranscriptionText"])
+    elif kind == "fallback_dial":
+        call.outcome = call.outcome or "fallback"

@@ -1,0 +1,304 @@
+"""Twilio's voice webhooks. Each view checks the signature, reads the form, calls one
+service function and returns TwiML; the call's state is in the database, keyed by CallSid.
+
+Contract §1: a webhook never answers 500. A database error (or any bug) becomes the
+fallback TwiML: the caller goes to `FALLBACK_NUMBER` or a voicemail kept in the local
+spool, and the request's own parameters are spooled so nothing the caller said is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import click
+from flask import Blueprint, Response, request, url_for
+from flask.cli import with_appcontext
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from app import current_clock, current_settings, db
+from ivr import calls, prompts, twiml
+from ivr.calls import Line
+from ivr.flow import CallerInput, Step
+from ivr.menus import MAX_DIGITS
+from ivr.models import CallLog
+from ivr.signature import signed_by_twilio
+from ivr.spool import replay_spool, spool_request
+from tickets.sla import business_calendar
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ivr", __name__, url_prefix="/ivr", cli_group=None)
+
+CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+MAX_PARAM_LENGTH = 500
+
+
+def _twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def _line() -> Line:
+    settings = current_settings()
+    return Line(
+        region=settings.phone_region,
+        calendar=business_calendar(settings.support_timezone, settings.support_holidays),
+        fallback_number=settings.fallback_number,
+    )
+
+
+def _param(name: str, limit: int = MAX_PARAM_LENGTH) -> str | None:
+    """A form parameter, stripped; None when absent or empty. Overlong values are cut."""
+    value = request.form.get(name, "").strip()
+    return value[:limit] or None
+
+
+def _int_param(name: str) -> int | None:
+    value = _param(name, 12)
+    return int(value) if value and value.isascii() and value.isdigit() else None
+
+
+def _call_sid(value: str | None) -> str | None:
+    return value if value and CALL_SID.fullmatch(value) else None
+
+
+class _Links:
+    """The URLs of a call's next webhooks; relative, so they follow the URL Twilio used."""
+
+    def gather(self, call: CallLog) -> str:
+        return url_for("ivr.gather", step=call.step, n=call.seq)
+
+    def dial_result(self, call: CallLog) -> str:
+        return url_for("ivr.dial_result", n=call.seq)
+
+    def whisper(self, call: CallLog, target_index: int) -> str:
+        return url_for("ivr.whisper", call=call.call_sid, target=target_index, _external=True)
+
+    def recorded(self, call: CallLog) -> str:
+        return url_for("ivr.recorded", n=call.seq)
+
+    def transcript(self, call: CallLog) -> str:
+        return url_for("ivr.transcript", call=call.call_sid, _external=True)
+
+
+def _fallback_links() -> twiml.FallbackLinks:
+    return twiml.FallbackLinks(
+        dialed=url_for("ivr.fallback_dialed"),
+        recorded=url_for("ivr.fallback_recorded"),
+        transcript=url_for("ivr.fallback_transcript", _external=True),
+    )
+
+
+def _render(call: CallLog) -> Response:
+    settings = current_settings()
+    return _twiml(twiml.render(call, _Links(), settings.support_timezone, settings.phone_region))
+
+
+def _fallback_twiml() -> Response:
+    return _twiml(twiml.fallback(current_settings().fallback_number, _fallback_links()))
+
+
+def _spool(kind: str) -> None:
+    spool_request(current_settings().spool_dir, kind, request.path, request.form.to_dict(), current_clock())
+
+
+@bp.errorhandler(Exception)
+def _webhook_failed(error: Exception) -> Response | HTTPException:
+    if isinstance(error, HTTPException):
+        return error
+    log.exception("webhook %s failed; answering with the fallback", request.path)
+    try:
+        db().rollback()
+    except Exception:  # the database may be the thing that is down
+        log.warning("rollback after a failed webhook failed too", exc_info=True)
+    kind = "voicemail" if request.form.get("RecordingUrl") else "transcript" if request.form.get("TranscriptionText") else "webhook"
+    _spool(kind)
+    if request.endpoint in {"ivr.status", "ivr.transcript"}:
+        return _twiml(VoiceResponse())
+    return _fallback_twiml()
+
+
+def _call_or_fallback() -> CallLog | Response:
+    """The call this webhook belongs to; a call we never saw starts afresh at the menu."""
+    sid = _call_sid(_param("CallSid"))
+    if sid is None:
+        return _fallback_twiml()
+    return calls.answer_call(
+        db(),
+        call_sid=sid,
+        from_number=_param("From", 64),
+        to_number=_param("To", 64),
+        caller_name=_param("CallerName", 120),
+        now=current_clock(),
+        line=_line(),
+    )
+
+
+@bp.post("/voice")
+@signed_by_twilio
+def voice() -> Response:
+    """A call comes in: greet and offer the main menu."""
+    call = _call_or_fallback()
+    return call if isinstance(call, Response) else _render(call)
+
+
+@bp.post("/gather")
+@signed_by_twilio
+def gather() -> Response:
+    """The caller's keys or words at a menu (or silence, via the Redirect after the Gather)."""
+    call = _call_or_fallback()
+    if isinstance(call, Response):
+        return call
+    said = CallerInput(digits=_param("Digits", MAX_DIGITS * 4), speech=_param("SpeechResult"))
+    calls.take_keys(
+        db(), call, step=request.args.get("step"), seq=request.args.get("n"), said=said, now=current_clock(), line=_line()
+    )
+    return _render(call)
+
+
+@bp.post("/dial-result")
+@signed_by_twilio
+def dial_result() -> Response:
+    """The Dial to one engineer ended: connected, next engineer, or voicemail."""
+    call = _call_or_fallback()
+    if isinstance(call, Response):
+        return call
+    calls.take_dial_result(
+        db(),
+        call,
+        seq=request.args.get("n"),
+        dial_status=_param("DialCallStatus", 32) or "",
+        dial_sid=_param("DialCallSid", 64),
+        now=current_clock(),
+    )
+    return _render(call)
+
+
+def _dialled_call() -> tuple[CallLog, int] | None:
+    parent = calls.find_call(db(), _call_sid(request.args.get("call")) or "")
+    target = request.args.get("target", "")
+    if parent is None or not target.isdigit() or int(target) >= len(parent.targets):
+        return None
+    return parent, int(target)
+
+
+@bp.post("/whisper")
+@signed_by_twilio
+def whisper() -> Response:
+    """The engineer answered: tell them whose call it is and ask them to accept it."""
+    found = _dialled_call()
+    if found is None or found[0].ticket is None or found[0].step != Step.CONNECTING:
+        return _twiml(twiml.whisper_answer(accepted=False))
+    call, target = found
+    ticket = call.ticket
+    accept_url = url_for("ivr.whisper_answer", call=call.call_sid, target=target, _external=True)
+    return _twiml(twiml.whisper(ticket.severity, ticket.number, ticket.caller_number, current_settings().phone_region, accept_url))
+
+
+@bp.post("/whisper-answer")
+@signed_by_twilio
+def whisper_answer() -> Response:
+    """The engineer's key: 1 bridges the call; anything else passes it on."""
+    found = _dialled_call()
+    accepted = False
+    if found is not None:
+        call, target = found
+        accepted = calls.take_whisper_answer(db(), call, target_index=target, digits=_param("Digits", 32), now=current_clock())
+    return _twiml(twiml.whisper_answer(accepted))
+
+
+@bp.post("/recorded")
+@signed_by_twilio
+def recorded() -> Response:
+    """The caller's voicemail is recorded: it goes on the ticket."""
+    call = _call_or_fallback()
+    if isinstance(call, Response):
+        return call
+    calls.take_recording(
+        db(),
+        call,
+        seq=request.args.get("n"),
+        recording_url=_param("RecordingUrl"),
+        seconds=_int_param("RecordingDuration"),
+        now=current_clock(),
+        line=_line(),
+    )
+    return _render(call)
+
+
+@bp.post("/transcript")
+@signed_by_twilio
+def transcript() -> Response:
+    """Twilio's transcription of a voicemail: onto the ticket."""
+    call = calls.find_call(db(), _call_sid(request.args.get("call") or _param("CallSid")) or "")
+    if call is not None:
+        calls.take_transcript(
+            db(), call, text=_param("TranscriptionText", 20000), status=_param("TranscriptionStatus", 32), now=current_clock()
+        )
+    return _twiml(VoiceResponse())
+
+
+@bp.post("/status")
+@signed_by_twilio
+def status() -> Response:
+    """Twilio's status callback: the call ended; close its log row."""
+    sid = _call_sid(_param("CallSid"))
+    if sid is not None:
+        calls.close_call(
+            db(),
+            call_sid=sid,
+            call_status=_param("CallStatus", 16) or "completed",
+            duration=_int_param("CallDuration"),
+            from_number=_param("From", 64),
+            to_number=_param("To", 64),
+            now=current_clock(),
+            line=_line(),
+        )
+    return _twiml(VoiceResponse())
+
+
+# ------------------------------------------------------------------ the database-free path
+
+
+@bp.post("/fallback")
+@signed_by_twilio
+def fallback() -> Response:
+    """Twilio's "Primary handler fails" URL: answer without the database."""
+    _spool("fallback_call")
+    return _fallback_twiml()
+
+
+@bp.post("/fallback/dialed")
+@signed_by_twilio
+def fallback_dialed() -> Response:
+    """After ringing the fallback number: done if answered, else a spooled voicemail."""
+    if _param("DialCallStatus", 32) == "completed":
+        _spool("fallback_dial")
+        return _twiml(twiml.goodbye(prompts.CONNECTED_GOODBYE))
+    return _twiml(twiml.fallback_voicemail(_fallback_links()))
+
+
+@bp.post("/fallback/recorded")
+@signed_by_twilio
+def fallback_recorded() -> Response:
+    """A voicemail left while the database was down: into the spool."""
+    if _param("RecordingUrl"):
+        _spool("voicemail")
+    return _twiml(twiml.goodbye(prompts.FALLBACK_THANKS))
+
+
+@bp.post("/fallback/transcript")
+@signed_by_twilio
+def fallback_transcript() -> Response:
+    """The transcript of a spooled voicemail: into the spool too."""
+    _spool("transcript")
+    return _twiml(VoiceResponse())
+
+
+@bp.cli.command("replay-spool")
+@with_appcontext
+def replay_spool_command() -> None:
+    """Move voicemails and steps kept while the database was down into the call log."""
+    count = replay_spool(db(), current_settings().spool_dir, _line())
+    click.echo(f"replayed {count} spooled entries")

@@ -1,0 +1,41 @@
+"""Phone numbers: parsed and checked with `phonenumbers`, stored in E.164, read digit by digit."""
+
+import phonenumbers
+
+# What carriers put in the caller ID when the number is withheld.
+WITHHELD_CALLER_IDS = {"anonymous", "restricted", "unknown", "unavailable", "private", "+266696687", "266696687"}
+
+# Nothing longer is a phone number; refusing early keeps garbage away from the parser.
+MAX_NUMBER_LENGTH = 32
+
+
+def to_e164(raw: str | None, region: str) -> str | None:
+    """`raw` in E.164 if it is a valid number (national formats read in `region`), else None."""
+    if not raw:
+        return None
+    raw = raw.strip()
+    if not raw or len(raw) > MAX_NUMBER_LENGTH or raw.lower() in WITHHELD_CALLER_IDS:
+        return None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def spoken_digits(text: str) -> str:
+    """The digits of `text` spaced out, so text-to-speech reads them one by one."""
+    return " ".join(ch for ch in text if ch.isdigit())
+
+
+def spoken_phone(e164: str, region: str) -> str:
+    """A stored number as a caller would say it: national digits at home, "plus …" abroad."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return spoken_digits(e164)
+    if phonenumbers.region_code_for_number(number) == region:
+        return spoken_digits(phonenumbers.national_significant_number(number))
+    return "plus " + spoken_digits(e164)

@@ -1,0 +1,196 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when TEST_DATABASE_URL is
+set), the app with a fake clock, a Twilio-signing phone, and a small named on-call team."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, delete, text, update
+from sqlalchemy.orm import Session
+
+from app import Base, create_app, engine_for, upgrade_schema
+from ivr.models import CallEvent, CallLog
+from oncall.models import Contact, Override, Rotation, RotationMember
+from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketCounter, TicketEvent
+
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_BASE = "https://support.example.com"
+SUPPORT_NUMBER = "+18005550199"
+
+# The line's own tables, children first, so they can be emptied between tests.
+TABLES = (CallEvent, TicketEvent, CallLog, Ticket, Override, RotationMember, Rotation, Contact)
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated test database: TEST_DATABASE_URL if set, else an SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        engine = engine_for(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    upgrade_schema(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str):
+    engine = engine_for(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that touches the database starts from empty tables and ticket 10001."""
+    yield
+    if "database_url" not in request.fixturenames:
+        return
+    engine = request.getfixturevalue("engine")
+    with engine.begin() as connection:
+        for table in TABLES:
+            connection.execute(delete(table))
+        connection.execute(update(TicketCounter).values(next_number=FIRST_TICKET_NUMBER))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Thursday 2026-11-26 03:00 UTC, a night shift."""
+    return FakeClock(datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path) -> dict[str, str]:
+    """The environment the app reads; tests may change it before asking for `app`."""
+    return {
+        "DATABASE_URL": database_url,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_PHONE_NUMBER": SUPPORT_NUMBER,
+        "SUPPORT_TIMEZONE": "America/New_York",
+        "SUPPORT_HOLIDAYS": "US",
+        "PHONE_REGION": "US",
+        "SECRET_KEY": "test-secret-key",
+    }
+
+
+@pytest.fixture
+def app(env: dict[str, str], clock: FakeClock, tmp_path) -> Flask:
+    return create_app({"ENV": env, "CLOCK": clock, "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")})
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    """A session of the test's own, to arrange data and to look at what the line saved."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@dataclass
+class Team:
+    """The small on-call team most call tests use: Priya on duty, then Tom, then Ana."""
+
+    priya: Contact
+    tom: Contact
+    ana: Contact
+    rotation: Rotation
+
+
+PRIYA = "+14155550101"
+TOM = "+14155550102"
+ANA = "+14155550103"
+
+
+def add_contact(session: Session, name: str, phone: str, active: bool = True) -> Contact:
+    contact = Contact(name=name, phone=phone, email=None, active=active, created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def add_rotation(
+    session: Session,
+    members: list[Contact],
+    *,
+    handoff: str = "2026-11-23T09:00",
+    shift_kind: str = "weekly",
+    shift_hours: int | None = None,
+    backups: int = 1,
+    tz: str = "America/New_York",
+    effective_from: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc),
+) -> Rotation:
+    rotation = Rotation(
+        effective_from=effective_from,
+        timezone=tz,
+        handoff=handoff,
+        shift_kind=shift_kind,
+        shift_hours=shift_hours,
+        backups=backups,
+        created_at=effective_from,
+    )
+    rotation.members = [RotationMember(position=i, contact_id=c.id) for i, c in enumerate(members)]
+    session.add(rotation)
+    session.flush()
+    return rotation
+
+
+def add_override(session: Session, contact: Contact, start: datetime, end: datetime) -> Override:
+    override = Override(contact_id=contact.id, start=start, end=end, created_at=start)
+    session.add(override)
+    session.flush()
+    return override
+
+
+@pytest.fixture
+def team(session: Session) -> Team:
+    """Weekly rotation from Monday 2026-11-23 09:00 New York: Priya this week, one backup."""
+    priya = add_contact(session, "Priya Raman", PRIYA)
+    tom = add_contact(session, "Tom Berg", TOM)
+    ana = add_contact(session, "Ana Souza", ANA)
+    rotation = add_rotation(session, [priya, tom, ana], backups=1)
+    session.commit()
+    return Team(priya, tom, ana, rotation)
+
+
+@pytest.fixture
+def make_app(env: dict[str, str], clock: FakeClock, tmp_path) -> Callable[..., Flask]:
+    """Build an app with some settings changed: `make_app(FALLBACK_NUMBER="+1…")`."""
+
+    def build(**changes: Any) -> Flask:
+        return create_app(
+            {"ENV": {**env, **changes}, "CLOCK": clock, "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")}
+        )
+
+    return build

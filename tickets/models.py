@@ -1,0 +1,68 @@
+"""Tickets, their numbering and their event timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app import Base
+
+# Ticket numbers are what callers type, so they start at five digits and grow in order.
+FIRST_TICKET_NUMBER = 10001
+
+
+class Ticket(Base):
+    """A support request with its first-response deadline."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    severity: Mapped[str] = mapped_column(String(10), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="open")
+    source: Mapped[str] = mapped_column(String(8))  # phone | web | api
+    caller_number: Mapped[str | None] = mapped_column(String(20))
+    callback_number: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    response_due_at: Mapped[datetime] = mapped_column(index=True)
+    first_response_at: Mapped[datetime | None]
+    responded_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None]
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    transcript: Mapped[str | None] = mapped_column(Text)
+
+    events: Mapped[list[TicketEvent]] = relationship(
+        order_by="TicketEvent.id", cascade="all, delete-orphan", back_populates="ticket"
+    )
+
+
+class TicketEvent(Base):
+    """One entry of a ticket's timeline: created, first response, voicemail, reclassified…"""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class TicketCounter(Base):
+    """The single row holding the next ticket number.
+
+    Taking a number is an UPDATE of this row inside the ticket's own transaction, so
+    concurrent creators queue on its row lock: numbers are unique, in order and
+    without gaps on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "ticket_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    next_number: Mapped[int]
