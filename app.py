@@ -70,8 +70,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
-def engine_for(url: str) -> Engine:
-    """Create the engine for `url` with the settings each database needs."""
+def engine_for(url: str, *, write_lock_on_begin: bool = True) -> Engine:
+    """Create the engine for `url` with the settings each database needs.
+
+    On SQLite every transaction takes the write lock when it begins, unless
+    `write_lock_on_begin` is off (for readers such as tests, which must not block the app).
+    """
     if url.startswith("postgres://"):  # Heroku still hands out this spelling
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
@@ -79,7 +83,7 @@ def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin_immediate if write_lock_on_begin else _begin_deferred)
         return engine
     # A dead database must fail fast: the caller is waiting for TwiML.
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 2})
@@ -101,6 +105,10 @@ def _begin_immediate(connection: Any) -> None:
     # SQLITE_BUSY when another process wrote in between; taking the write lock up
     # front makes concurrent web processes wait their turn (busy_timeout) instead.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def db() -> Session:

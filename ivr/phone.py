@@ -537,7 +537,7 @@ class _Leg:
 
     @property
     def who(self) -> str:
-        return "ENGINEER" if self.child else "CALLER"
+        return "  ENGINEER" if self.child else "CALLER"
 
     @property
     def speaker(self) -> str:
@@ -577,7 +577,8 @@ class _Call:
 
     def _send(self, url: str, method: str, params: dict[str, str]) -> Reply:
         if len(self.record.requests) >= self.max_requests:
-            raise TooManySteps(f"more than {self.max_requests} requests; the last went to {self.record.requests[-1].url}")
+            last = self.record.requests[-1].url
+            raise TooManySteps(f"more than {self.max_requests} requests; the last went to {last}")
         headers = {"User-Agent": "TwilioProxy/1.1"}
         if method == "GET":
             url = _with_query(url, params)
@@ -730,7 +731,8 @@ class _Call:
         if isinstance(answer, Voicemail):
             raise TypeError("a Voicemail answers a <Record>, not a <Gather>")
         if isinstance(answer, Speech):
-            self._log(f'{leg.who} says "{answer.text}"' + ("" if prompt.accepts_speech else " (the gather only listens for keys)"))
+            ignored = "" if prompt.accepts_speech else " (the gather only listens for keys)"
+            self._log(f'{leg.who} says "{answer.text}"{ignored}')
             self.clock += SECONDS_OF_SPEECH
             if not prompt.accepts_speech:
                 self.clock += prompt.timeout
@@ -740,14 +742,15 @@ class _Call:
             self._log(f"{leg.who} stays silent")
             self.clock += prompt.timeout
             return None
-        self._log(f"{leg.who} presses {answer}" + ("" if prompt.accepts_digits else " (the gather only listens for speech)"))
+        ignored = "" if prompt.accepts_digits else " (the gather only listens for speech)"
+        self._log(f"{leg.who} presses {answer}{ignored}")
         if not prompt.accepts_digits:
             self.clock += len(answer) * SECONDS_PER_KEY + prompt.timeout
             return None
         digits, finished_on_key, ended_early = self._collect(answer, prompt)
         if not ended_early:
             self.clock += prompt.timeout  # input ends when the caller stops pressing keys
-        # Since 2024-02-09 a bare finishOnKey ends the Gather too (TwiML changelog), hence no digits is possible.
+        # Since 2024-02-09 a bare finishOnKey ends the Gather too (TwiML changelog), so Digits may be "".
         return {"Digits": digits, "FinishedOnKey": finished_on_key}
 
     def _collect(self, keys: str, prompt: GatherPrompt) -> tuple[str, str, bool]:
@@ -940,6 +943,7 @@ class _Call:
             )
         if transcript is not None:
             transcription_sid = _new_sid("TR")
+            account = leg.base["AccountSid"]
             self.deferred.append(
                 _Goto(
                     urljoin(document.url, verb.get("transcribeCallback")),
@@ -948,7 +952,7 @@ class _Call:
                         "TranscriptionSid": transcription_sid,
                         "TranscriptionText": transcript,
                         "TranscriptionStatus": "completed" if transcript else "failed",
-                        "TranscriptionUrl": f"{TWILIO_API}/Accounts/{leg.base['AccountSid']}/Transcriptions/{transcription_sid}",
+                        "TranscriptionUrl": f"{TWILIO_API}/Accounts/{account}/Transcriptions/{transcription_sid}",
                         "RecordingSid": sid,
                         "RecordingUrl": url,
                         "CallSid": leg.sid,

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, delete, text, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session
 
-from app import Base, create_app, engine_for, upgrade_schema
+from app import create_app, engine_for, upgrade_schema
 from ivr.models import CallEvent, CallLog
 from oncall.models import Contact, Override, Rotation, RotationMember
 from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketCounter, TicketEvent
@@ -62,7 +62,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def engine(database_url: str):
-    engine = engine_for(database_url)
+    """The tests' own engine. Its transactions do not take SQLite's write lock up front,
+    so a test that reads between webhooks never blocks the app."""
+    engine = engine_for(database_url, write_lock_on_begin=False)
     yield engine
     engine.dispose()
 
@@ -70,10 +72,11 @@ def engine(database_url: str):
 @pytest.fixture(autouse=True)
 def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test that touches the database starts from empty tables and ticket 10001."""
-    yield
     if "database_url" not in request.fixturenames:
+        yield
         return
     engine = request.getfixturevalue("engine")
+    yield
     with engine.begin() as connection:
         for table in TABLES:
             connection.execute(delete(table))
@@ -102,8 +105,26 @@ def env(database_url: str, tmp_path) -> dict[str, str]:
 
 
 @pytest.fixture
-def app(env: dict[str, str], clock: FakeClock, tmp_path) -> Flask:
-    return create_app({"ENV": env, "CLOCK": clock, "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")})
+def make_app(env: dict[str, str], clock: FakeClock, tmp_path) -> Iterator[Callable[..., Flask]]:
+    """Build an app with some settings changed: `make_app(FALLBACK_NUMBER="+1…")`."""
+    built: list[Flask] = []
+
+    def build(**changes: Any) -> Flask:
+        app = create_app(
+            {"ENV": {**env, **changes}, "CLOCK": clock, "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")}
+        )
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        app.extensions["supportline.engine"].dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """The line with the test settings."""
+    return make_app()
 
 
 @pytest.fixture
@@ -182,15 +203,3 @@ def team(session: Session) -> Team:
     rotation = add_rotation(session, [priya, tom, ana], backups=1)
     session.commit()
     return Team(priya, tom, ana, rotation)
-
-
-@pytest.fixture
-def make_app(env: dict[str, str], clock: FakeClock, tmp_path) -> Callable[..., Flask]:
-    """Build an app with some settings changed: `make_app(FALLBACK_NUMBER="+1…")`."""
-
-    def build(**changes: Any) -> Flask:
-        return create_app(
-            {"ENV": {**env, **changes}, "CLOCK": clock, "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")}
-        )
-
-    return build

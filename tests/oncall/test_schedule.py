@@ -73,8 +73,8 @@ def rotation(
     )
 
 
-def override(id, contact, start, end) -> OverridePlan:
-    return OverridePlan(id=id, contact=contact, start=start, end=end)
+def override(override_id, contact, start, end) -> OverridePlan:
+    return OverridePlan(id=override_id, contact=contact, start=start, end=end)
 
 
 def consecutive_shifts(plan, at, count):
@@ -204,6 +204,17 @@ def test_a_0130_handoff_on_fall_back_day_is_the_first_0130_and_the_second_one_is
     assert shift_bounds(plan, utc(2026, 11, 1, 5, 30) - US)[0] == -1
 
 
+def test_during_the_repeated_hour_a_handoff_at_its_first_occurrence_has_already_happened():
+    plan = rotation("daily", handoff=datetime(2026, 1, 5, 1, 45))
+
+    # 06:30 UTC reads 01:30 (EST) locally, before 01:45 on the wall, but the
+    # 01:45 handoff happened at its first occurrence (01:45 EDT, 05:45 UTC).
+    k, start, end = shift_bounds(plan, utc(2026, 11, 1, 6, 30))
+
+    assert (start, end) == (utc(2026, 11, 1, 5, 45), utc(2026, 11, 2, 6, 45))
+    assert k == shift_bounds(plan, utc(2026, 11, 1, 5, 45) - US)[0] + 1
+
+
 def test_the_handoff_instant_belongs_to_the_new_shift_and_a_microsecond_before_to_the_old():
     plan = rotation("daily")  # Ana, Ben, Cat from Mon 2026-01-05 09:00
     handoff = ny(2026, 1, 6, 9, 0)
@@ -252,7 +263,8 @@ def test_five_hour_shifts_count_elapsed_hours_and_drift_across_dst():
 
     shifts = consecutive_shifts(plan, utc(2026, 3, 7, 5), 8)
 
-    assert [start for _, start, _ in shifts] == [utc(2026, 3, 7, 5) + timedelta(hours=5 * k) for k in range(8)]
+    expected_starts = [utc(2026, 3, 7, 5) + timedelta(hours=5 * k) for k in range(8)]
+    assert [start for _, start, _ in shifts] == expected_starts
     assert all(end - start == timedelta(hours=5) for _, start, end in shifts)
     # Shift 5 runs 01:00 EST -> 07:00 EDT: five elapsed hours, six on the wall.
     k, start, end = shift_bounds(plan, ny(2026, 3, 8, 4))
@@ -283,7 +295,7 @@ def test_six_hour_shifts_follow_wall_time_because_six_divides_24(at, start, end,
 # --- Overrides ----------------------------------------------------------------
 
 
-def test_an_override_spanning_a_handoff_wins_on_both_sides_and_escalates_to_the_rotation_person_of_the_moment():
+def test_an_override_spanning_a_handoff_wins_on_both_sides_and_escalates_to_the_rotations_person():
     plan = rotation("daily", members=(ANA, BEN, CAT), backups=2)  # Ana Mon, Ben Tue from 09:00
     cover = override(1, DAN, ny(2026, 1, 6, 8), ny(2026, 1, 6, 10))
 
@@ -319,7 +331,8 @@ def test_an_override_is_half_open_so_its_end_instant_goes_back_to_the_rotation()
 
 def test_overlapping_overrides_the_latest_start_wins_then_the_earlier_one_resumes():
     plan = rotation("daily")
-    long_cover = override(1, CAT, ny(2026, 1, 6, 0), ny(2026, 1, 8, 0))
+    # The later start wins even though its id is lower.
+    long_cover = override(9, CAT, ny(2026, 1, 6, 0), ny(2026, 1, 8, 0))
     short_cover = override(2, DAN, ny(2026, 1, 6, 12), ny(2026, 1, 6, 18))
 
     inside = on_duty_at(plan, [short_cover, long_cover], ny(2026, 1, 6, 13))
@@ -510,7 +523,9 @@ def test_a_lookup_ten_or_a_hundred_years_out_converts_as_few_wall_times_as_on_da
     assert 1 <= cost["day one"] <= 3
 
 
-def test_a_lookup_on_a_dst_change_ten_years_out_still_converts_only_a_few_wall_times(count_local_to_utc):
+def test_a_lookup_on_a_dst_change_ten_years_out_still_converts_only_a_few_wall_times(
+    count_local_to_utc,
+):
     plan = rotation({"hours": 1})
 
     # 2036-11-02 is fall-back day: 01:30 EST is the second 01:30.
@@ -554,12 +569,19 @@ def test_elapsed_hour_shifts_before_the_first_handoff_use_floor_division():
         ("Pacific/Apia", {"hours": 1}, datetime(2011, 12, 1, 0, 30), utc(2011, 12, 29, 12)),
         # Troll station jumps two hours (UTC+0 -> UTC+2) in spring.
         ("Antarctica/Troll", {"hours": 1}, datetime(2026, 1, 1, 0, 0), utc(2026, 3, 28, 20)),
+        # Montevideo skipped 00:00-01:30 in 1974, so a 00:30 handoff (resolved
+        # to 03:30 UTC) came after the 01:30 one (03:00 UTC).
+        ("America/Montevideo", {"hours": 1}, datetime(1974, 1, 1, 0, 30), utc(1974, 1, 12, 12)),
+        # Yangon skipped 00:00-02:30 in 1942.
+        ("Asia/Yangon", {"hours": 1}, datetime(1942, 4, 1, 0, 0), utc(1942, 4, 29, 12)),
+        ("America/New_York", {"hours": 1}, datetime(2026, 1, 1, 0, 45), utc(2026, 10, 31, 12)),
+        ("America/New_York", {"hours": 1}, datetime(2026, 1, 1, 0, 45), utc(2026, 3, 7, 12)),
         # Lord Howe Island moves its clocks by half an hour.
         ("Australia/Lord_Howe", {"hours": 1}, datetime(2026, 1, 1, 0, 0), utc(2026, 4, 4, 10)),
         ("Australia/Lord_Howe", {"hours": 1}, datetime(2026, 1, 1, 0, 0), utc(2026, 10, 3, 10)),
     ],
 )
-def test_shift_bounds_stay_consistent_across_clock_jumps_larger_than_a_shift(
+def test_shift_bounds_stay_consistent_around_unusual_clock_changes(
     zone_name, shift, handoff, window_start
 ):
     plan = rotation(shift, handoff=handoff, timezone_name=zone_name)
@@ -624,13 +646,17 @@ def test_shift_from_json_rejects_anything_else_with_invalid_rotation(value):
         Shift.from_json(value)
 
 
-@pytest.mark.parametrize("kind, hours", [("monthly", None), ("daily", 24), ("hours", None), ("hours", 0)])
+@pytest.mark.parametrize(
+    "kind, hours", [("monthly", None), ("daily", 24), ("hours", None), ("hours", 0)]
+)
 def test_a_shift_built_directly_is_validated_too(kind, hours):
     with pytest.raises(InvalidRotation):
         Shift(kind, hours)
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "", "America", "../etc/passwd", "localtime", None])
+@pytest.mark.parametrize(
+    "name", ["Mars/Olympus_Mons", "", "America", "../etc/passwd", "localtime", None]
+)
 def test_zone_rejects_unknown_names_with_a_clear_message(name):
     with pytest.raises(InvalidRotation, match=r"unknown time zone"):
         zone(name)
@@ -764,7 +790,12 @@ def test_an_empty_window_has_no_spans_and_a_reversed_one_is_rejected():
 
 
 def test_the_timeline_agrees_with_on_duty_at_over_30_days_with_a_dst_change_and_overrides():
-    plan = rotation({"hours": 12}, handoff=datetime(2026, 1, 5, 8), members=(ANA, inactive(BEN), CAT, DAN), backups=2)
+    plan = rotation(
+        {"hours": 12},
+        handoff=datetime(2026, 1, 5, 8),
+        members=(ANA, inactive(BEN), CAT, DAN),
+        backups=2,
+    )
     overrides = [
         # Spans the spring-forward night shift and its 08:00 handoff.
         override(1, EVE, ny(2026, 3, 7, 18), ny(2026, 3, 8, 10)),

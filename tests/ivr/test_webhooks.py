@@ -1,0 +1,278 @@
+"""The webhooks' promises to Twilio (contract §1): signatures, well-formed TwiML, replays,
+garbage, a second web process, a reverse proxy, and a database that is down."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from itertools import cycle
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
+
+from ivr.models import CallEvent, CallLog
+from ivr.phone import FlaskClientTransport, Reply, ScriptedCaller, Voicemail, place_call
+from ivr.spool import replay_spool, spooled_entries
+from tickets.models import Ticket
+from tests.conftest import AUTH_TOKEN, PRIYA, PUBLIC_BASE, Team
+
+CALL_SID = "CA" + "ab" * 16
+CALLER = "+12125550147"
+FALLBACK = "+14155550999"
+
+
+def signed_post(client, path: str, params: dict[str, str], *, token: str = AUTH_TOKEN, base: str = PUBLIC_BASE,
+                signed_url: str | None = None, headers: dict[str, str] | None = None):
+    """POST as Twilio does: form parameters and X-Twilio-Signature over the URL and parameters."""
+    signature = RequestValidator(token).compute_signature(signed_url or base + path, params)
+    return client.post(path, data=params, base_url=base, headers={"X-Twilio-Signature": signature, **(headers or {})})
+
+
+def call_params(**extra: str) -> dict[str, str]:
+    return {"CallSid": CALL_SID, "AccountSid": "AC" + "0" * 32, "From": CALLER, "To": "+18005550199",
+            "CallStatus": "in-progress", "Direction": "inbound", **extra}
+
+
+def twiml_of(response) -> ET.Element:
+    assert response.status_code == 200
+    assert response.mimetype == "text/xml"
+    root = ET.fromstring(response.data)
+    assert root.tag == "Response"
+    return root
+
+
+def rows(session: Session, model) -> int:
+    session.commit()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+# ----------------------------------------------------------------------------- signatures
+
+WEBHOOKS = ["/ivr/voice", "/ivr/gather?step=main_menu&n=0", "/ivr/dial-result?n=0", "/ivr/recorded?n=0",
+            "/ivr/status", "/ivr/fallback", "/ivr/fallback/recorded", f"/ivr/transcript?call={CALL_SID}",
+            f"/ivr/whisper?call={CALL_SID}&target=0"]
+
+
+@pytest.mark.parametrize("path", WEBHOOKS)
+def test_a_request_without_a_signature_is_refused_and_leaves_no_trace(client, session: Session, path: str, app) -> None:
+    response = client.post(path, data=call_params(Digits="1", RecordingUrl="https://x/r"), base_url=PUBLIC_BASE)
+    assert response.status_code == 403
+    assert rows(session, CallLog) == 0 and rows(session, Ticket) == 0
+    assert spooled_entries(app.extensions["supportline.settings"].spool_dir) == []
+
+
+@pytest.mark.parametrize("path", WEBHOOKS)
+def test_a_request_signed_with_another_token_is_refused(client, session: Session, path: str) -> None:
+    response = signed_post(client, path, call_params(), token="not-the-token")
+    assert response.status_code == 403
+    assert rows(session, CallLog) == 0
+
+
+def test_a_signature_for_another_url_is_refused(client, session: Session) -> None:
+    response = signed_post(client, "/ivr/voice", call_params(), signed_url=f"{PUBLIC_BASE}/ivr/status")
+    assert response.status_code == 403
+    assert rows(session, CallLog) == 0
+
+
+def test_a_signature_over_other_parameters_is_refused(client, session: Session) -> None:
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC_BASE}/ivr/voice", call_params(From="+1999"))
+    response = client.post("/ivr/voice", data=call_params(), base_url=PUBLIC_BASE, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+    assert rows(session, CallLog) == 0
+
+
+def test_a_signed_request_is_answered_with_twiml(client, session: Session) -> None:
+    root = twiml_of(signed_post(client, "/ivr/voice", call_params()))
+    assert root.find("Gather") is not None
+    assert rows(session, CallLog) == 1
+
+
+def test_webhooks_refuse_get(client) -> None:
+    assert client.get("/ivr/voice", base_url=PUBLIC_BASE).status_code == 405
+
+
+def test_the_sha256_signature_scheme_is_accepted_too(client, session: Session) -> None:
+    params = call_params()
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC_BASE}/ivr/voice", params, "HMAC_SHA256")
+    response = client.post("/ivr/voice", data=params, base_url=PUBLIC_BASE, headers={
+        "X-Twilio-Signature": signature, "X-Twilio-Webhooks-Signature-Settings": "algorithm=HMAC_SHA256"})
+    assert response.status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_public_url_is_rebuilt_for_the_signature(make_app, session: Session) -> None:
+    client = make_app(TRUSTED_PROXIES="1").test_client()
+    params = call_params()
+    public = "https://support.example.com/ivr/voice"
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "support.example.com", "X-Forwarded-Port": "443"}
+    ok = signed_post(client, "/ivr/voice", params, base="http://10.0.0.5:8000", signed_url=public, headers=headers)
+    assert ok.status_code == 200
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(client, session: Session) -> None:
+    params = call_params()
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "support.example.com"}
+    refused = signed_post(client, "/ivr/voice", params, base="http://10.0.0.5:8000",
+                          signed_url="https://support.example.com/ivr/voice", headers=headers)
+    assert refused.status_code == 403
+
+
+# ----------------------------------------------------------------------------- replays
+
+
+def test_a_replayed_webhook_changes_nothing_twice(client, session: Session, team: Team) -> None:
+    signed_post(client, "/ivr/voice", call_params())
+    signed_post(client, "/ivr/voice", call_params())
+    signed_post(client, "/ivr/gather?step=main_menu&n=0", call_params(Digits="1"))
+    signed_post(client, "/ivr/gather?step=severity&n=1", call_params(Digits="1"))
+    first = signed_post(client, "/ivr/gather?step=callback_choice&n=2", call_params(Digits="1"))
+    again = signed_post(client, "/ivr/gather?step=callback_choice&n=2", call_params(Digits="1"))
+    late = signed_post(client, "/ivr/gather?step=main_menu&n=0", call_params(Digits="2"))
+
+    assert first.data == again.data == late.data, "a replay is answered with the call's current TwiML"
+    assert rows(session, Ticket) == 1 and rows(session, CallLog) == 1
+    kinds = session.scalars(select(CallEvent.kind)).all()
+    assert kinds.count("ticket_opened") == 1 and kinds.count("call_started") == 1
+
+    for _ in range(2):
+        signed_post(client, "/ivr/status", call_params(CallStatus="completed", CallDuration="42"))
+    session.commit()
+    assert session.scalars(select(CallEvent.kind)).all().count("status") == 1
+
+
+def test_a_replayed_whisper_acceptance_records_one_first_response(client, session: Session, team: Team) -> None:
+    for path, digits in [("/ivr/voice", None), ("/ivr/gather?step=main_menu&n=0", "1"),
+                         ("/ivr/gather?step=severity&n=1", "2"), ("/ivr/gather?step=callback_choice&n=2", "1")]:
+        signed_post(client, path, call_params(**({"Digits": digits} if digits else {})))
+    child = {"CallSid": "CA" + "cd" * 16, "ParentCallSid": CALL_SID, "From": CALLER, "To": PRIYA, "Digits": "1"}
+    for _ in range(2):
+        twiml_of(signed_post(client, f"/ivr/whisper-answer?call={CALL_SID}&target=0", child))
+    session.commit()
+    ticket = session.scalar(select(Ticket))
+    assert ticket.responded_by == "Priya Raman"
+    assert [e.kind for e in ticket.events].count("first_response") == 1
+
+
+# ----------------------------------------------------------------------------- garbage
+
+GARBAGE = ["abc", "9" * 5000, "'; DROP TABLE tickets; --", "１２３", "\u202e\u0000", "<Response/>", ""]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+@pytest.mark.parametrize("step", ["main_menu", "severity", "callback_choice", "callback_entry", "ticket_lookup"])
+def test_garbage_at_any_menu_gets_a_reprompt(client, session: Session, team: Team, garbage: str, step: str) -> None:
+    signed_post(client, "/ivr/voice", call_params())
+    call = session.scalar(select(CallLog))
+    call.step = step
+    call.caller_id = CALLER
+    session.commit()
+    root = twiml_of(signed_post(client, f"/ivr/gather?step={step}&n=0", call_params(Digits=garbage, SpeechResult=garbage)))
+    gather = root.find("Gather")
+    assert gather is not None, "the caller is asked again"
+    assert f"step={step}" in gather.get("action")
+    assert rows(session, Ticket) == 0
+
+
+@pytest.mark.parametrize("path", ["/ivr/gather?step=main_menu&n=zzz", "/ivr/dial-result?n=-1", "/ivr/recorded?n=",
+                                  "/ivr/gather", f"/ivr/whisper?call={CALL_SID}&target=99", "/ivr/whisper?call=x&target=a",
+                                  "/ivr/whisper-answer?target=0"])
+def test_garbage_in_the_query_string_never_gives_a_500(client, team: Team, path: str) -> None:
+    signed_post(client, "/ivr/voice", call_params())
+    response = signed_post(client, path, call_params(Digits="1", DialCallStatus="completed", RecordingUrl="x"))
+    twiml_of(response)
+
+
+@pytest.mark.parametrize("missing", ["CallSid", "From", "To", "Digits"])
+def test_a_missing_field_gets_a_useful_answer(client, session: Session, missing: str) -> None:
+    params = call_params(Digits="1")
+    params.pop(missing)
+    root = twiml_of(signed_post(client, "/ivr/voice", params))
+    assert root.find("Gather") is not None or root.find("Record") is not None or root.find("Dial") is not None
+
+
+def test_status_callback_for_a_call_never_seen_still_logs_it(client, session: Session) -> None:
+    twiml_of(signed_post(client, "/ivr/status", call_params(CallStatus="no-answer", CallDuration="abc")))
+    session.commit()
+    row = session.scalar(select(CallLog))
+    assert row.status == "no-answer" and row.outcome == "abandoned" and row.duration is None
+
+
+# ----------------------------------------------------------------------------- statelessness
+
+
+def test_a_call_can_move_between_web_processes(make_app, session: Session, team: Team) -> None:
+    """Two app instances (as two gunicorn workers or hosts) serve alternate webhooks of one call."""
+    clients = cycle([make_app().test_client(), make_app().test_client()])
+
+    class Alternating:
+        def post(self, url: str, params: dict[str, str], headers: dict[str, str]) -> Reply:
+            return FlaskClientTransport(next(clients)).post(url, params, headers)
+
+    record = place_call(voice_url=f"{PUBLIC_BASE}/ivr/voice", status_callback_url=f"{PUBLIC_BASE}/ivr/status",
+                        auth_token=AUTH_TOKEN, transport=Alternating(), caller=ScriptedCaller(["1", "2", "2", "4155550123#", "1"]),
+                        engineers=["accept"], from_number=CALLER)
+    session.commit()
+    ticket = session.scalar(select(Ticket))
+    assert ticket.severity == "high" and ticket.callback_number == "+14155550123"
+    assert ticket.responded_by == "Priya Raman"
+    assert session.scalar(select(CallLog)).outcome == "connected"
+    assert record.status == "completed"
+
+
+# ----------------------------------------------------------------------------- the database is down
+
+
+@pytest.fixture
+def broken_database(env: dict[str, str], tmp_path) -> dict[str, str]:
+    """Settings that point at a database that does not answer."""
+    return {**env, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing"}
+
+
+def test_a_broken_database_still_gets_the_caller_to_the_fallback_number(make_app, broken_database) -> None:
+    app = make_app(DATABASE_URL=broken_database["DATABASE_URL"], FALLBACK_NUMBER=FALLBACK)
+    root = twiml_of(signed_post(app.test_client(), "/ivr/voice", call_params()))
+    assert root.find("Dial/Number").text == FALLBACK
+    spooled = spooled_entries(app.extensions["supportline.settings"].spool_dir)
+    assert len(spooled) == 1 and json.loads(spooled[0].read_text())["params"]["CallSid"] == CALL_SID
+
+
+def test_every_webhook_answers_twiml_when_the_database_is_down(make_app, broken_database) -> None:
+    client = make_app(DATABASE_URL=broken_database["DATABASE_URL"], FALLBACK_NUMBER=FALLBACK).test_client()
+    for path in ["/ivr/gather?step=severity&n=1", "/ivr/dial-result?n=3", "/ivr/recorded?n=3", "/ivr/status",
+                 f"/ivr/transcript?call={CALL_SID}"]:
+        twiml_of(signed_post(client, path, call_params(Digits="1")))
+
+
+def test_the_fallback_url_dials_the_fallback_number_without_the_database(make_app, broken_database) -> None:
+    client = make_app(DATABASE_URL=broken_database["DATABASE_URL"], FALLBACK_NUMBER=FALLBACK).test_client()
+    root = twiml_of(signed_post(client, "/ivr/fallback", call_params(ErrorCode="11200")))
+    assert [el.tag for el in root] == ["Say", "Say", "Dial"]
+    assert root.find("Dial/Number").text == FALLBACK
+
+
+def test_without_a_fallback_number_the_voicemail_is_spooled_and_replayed_onto_a_ticket(
+    make_app, broken_database, env, session: Session
+) -> None:
+    down = make_app(DATABASE_URL=broken_database["DATABASE_URL"])
+    record = place_call(voice_url=f"{PUBLIC_BASE}/ivr/fallback", status_callback_url=None, auth_token=AUTH_TOKEN,
+                        transport=FlaskClientTransport(down.test_client()),
+                        caller=ScriptedCaller([Voicemail("Payments are down, call 415 555 0123")]), from_number=CALLER,
+                        call_sid=CALL_SID)
+    assert record.ended_by == "hangup-verb"
+    assert "We have your message" in " ".join(record.heard)
+    spool_dir = down.extensions["supportline.settings"].spool_dir
+    assert len(spooled_entries(spool_dir)) == 3  # the call, the recording, the transcript
+
+    up = make_app()
+    with up.app_context():
+        from ivr.views import _line
+
+        assert replay_spool(session, spool_dir, _line()) == 3
+    assert spooled_entries(spool_dir) == []
+    session.commit()
+    ticket = session.scalar(select(Ticket))
+    assert ticket.recording_url == record.recordings[0].url
+    assert ticket.transcript == "Payments are down, call 415 555 0123"
+    assert ticket.caller_number == CALLER and ticket.call_sid == CALL_SID
+    assert session.scalar(select(CallLog)).outcome == "voicemail"
