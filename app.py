@@ -273,9 +273,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from oncall.demo import seed_demo_command
 
+    app.add_url_rule("/healthz", "healthz", _health)
+
     app.cli.add_command(upgrade_db_command)
     app.cli.add_command(seed_demo_command)
     return app
+
+
+def _health() -> tuple[dict[str, str], int]:
+    """For load balancers: 200 while the database answers, 503 when it does not."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        db().execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return {"database": "unreachable"}, 503
+    return {"database": "ok"}, 200
 
 
 # --------------------------------------------------------------------------- schema

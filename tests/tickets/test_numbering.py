@@ -1,0 +1,74 @@
+"""Ticket numbers: digits, unique, in order and without gaps — also with two processes at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import engine_for
+from tickets.models import FIRST_TICKET_NUMBER, Ticket
+from tickets.service import find_ticket, open_ticket, record_first_response
+from tickets.sla import Severity, business_calendar
+
+CALENDAR = business_calendar("America/New_York", "US")
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)
+
+
+def open_tickets(database_url: str, count: int, start: multiprocessing.synchronize.Event) -> None:
+    """Worker process: open `count` tickets, one transaction each, as fast as it can."""
+    engine = engine_for(database_url)
+    start.wait()
+    try:
+        for i in range(count):
+            with Session(engine) as session:
+                open_ticket(session, severity=Severity.HIGH, source="api", now=NOW, calendar=CALENDAR, description=f"load {i}")
+                session.commit()
+    finally:
+        engine.dispose()
+
+
+def test_two_processes_opening_tickets_at_once_get_unique_numbers_in_order(database_url: str, session: Session) -> None:
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    workers = [context.Process(target=open_tickets, args=(database_url, 100, start)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+
+    numbers = session.scalars(select(Ticket.number).order_by(Ticket.id)).all()
+    assert len(numbers) == 200
+    assert len(set(numbers)) == 200
+    # In order of commit, and without gaps: the counter row serialises the creators.
+    assert numbers == list(range(FIRST_TICKET_NUMBER, FIRST_TICKET_NUMBER + 200))
+
+
+def test_a_new_ticket_gets_its_number_deadline_and_a_created_event(session: Session) -> None:
+    ticket = open_ticket(session, severity=Severity.CRITICAL, source="web", now=NOW, calendar=CALENDAR)
+    session.commit()
+    assert ticket.number == FIRST_TICKET_NUMBER and str(ticket.number).isdigit()
+    assert ticket.response_due_at == NOW + timedelta(hours=2)
+    assert [e.kind for e in ticket.events] == ["created"]
+    assert "within 2 hours" in ticket.events[0].detail
+
+
+def test_the_first_response_is_recorded_once(session: Session) -> None:
+    ticket = open_ticket(session, severity=Severity.LOW, source="phone", now=NOW, calendar=CALENDAR)
+    assert record_first_response(ticket, NOW + timedelta(minutes=5), "Priya", "accepted the call")
+    assert not record_first_response(ticket, NOW + timedelta(minutes=9), "Tom", "accepted the call")
+    assert ticket.first_response_at == NOW + timedelta(minutes=5) and ticket.responded_by == "Priya"
+    assert ticket.status == "acknowledged"
+
+
+def test_finding_a_ticket_by_number_ignores_garbage(session: Session) -> None:
+    ticket = open_ticket(session, severity=Severity.LOW, source="phone", now=NOW, calendar=CALENDAR)
+    session.commit()
+    assert find_ticket(session, "10001") is ticket
+    assert find_ticket(session, " 10001 ") is ticket
+    for garbage in ["", "abc", "1" * 5000, "10001; DROP TABLE tickets", "١٠٠٠١", "-10001"]:
+        assert find_ticket(session, garbage) is None
