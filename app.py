@@ -218,10 +218,13 @@ def _local_secret(instance_path: str, name: str, variable: str) -> str:
     refused, which is the safe way to fail.
     """
     path = Path(instance_path) / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Exclusive create: several web processes starting at once agree on one value.
+        with open(path, "x", opener=lambda p, flags: os.open(p, flags, 0o600)) as file:
+            file.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
     log.warning("%s is not set: using the local development value in %s", variable, path)
     return path.read_text().strip()
 

@@ -171,9 +171,16 @@ def open_ticket_for_call(session: Session, call: CallLog, now: datetime, line: L
     call.target_index = 0
     names = ", ".join(f"{t['name']} {t['phone']}" for t in call.targets) or "nobody (voicemail)"
     log_step(call, now, "routing", f"will ring {names}")
-    if not call.targets:
+    if call.targets:
+        _log_ringing(call, now)
+    else:
         call.step = Step.VOICEMAIL
     return ticket
+
+
+def _log_ringing(call: CallLog, now: datetime) -> None:
+    target = call.targets[call.target_index]
+    log_step(call, now, "dial", f"ringing {target['name']} {target['phone']}")
 
 
 def take_dial_result(
@@ -204,6 +211,7 @@ def take_dial_result(
     elif outcome.next_step is Step.CONNECTING:
         call.target_index = index + 1
         call.notice = Notice.NEXT_TARGET
+        _log_ringing(call, now)
     else:
         call.step = Step.VOICEMAIL
         call.notice = None

@@ -276,3 +276,31 @@ def test_without_a_fallback_number_the_voicemail_is_spooled_and_replayed_onto_a_
     assert ticket.transcript == "Payments are down, call 415 555 0123"
     assert ticket.caller_number == CALLER and ticket.call_sid == CALL_SID
     assert session.scalar(select(CallLog)).outcome == "voicemail"
+
+
+def test_hanging_up_while_engineers_ring_keeps_the_ticket_and_logs_an_abandoned_call(client, session: Session, team: Team) -> None:
+    for path, digits in [("/ivr/voice", None), ("/ivr/gather?step=main_menu&n=0", "1"),
+                         ("/ivr/gather?step=severity&n=1", "1"), ("/ivr/gather?step=callback_choice&n=2", "1")]:
+        signed_post(client, path, call_params(**({"Digits": digits} if digits else {})))
+    twiml_of(signed_post(client, "/ivr/status", call_params(CallStatus="completed", CallDuration="31")))
+    # Twilio still reports how the interrupted Dial ended; it changes nothing any more.
+    twiml_of(signed_post(client, "/ivr/dial-result?n=3", call_params(DialCallStatus="canceled")))
+    session.commit()
+    row = session.scalar(select(CallLog))
+    assert row.outcome == "abandoned" and row.duration == 31
+    ticket = session.scalar(select(Ticket))
+    assert ticket.severity == "critical" and ticket.first_response_at is None
+    assert "caller_hung_up" in [e.kind for e in ticket.events]
+    assert [e.kind for e in row.events].count("dial") == 1
+
+
+def test_sqlite_runs_with_wal_a_busy_timeout_and_foreign_keys(app) -> None:
+    from sqlalchemy import text
+
+    engine = app.extensions["supportline.engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite settings; this run is on PostgreSQL")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
