@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -49,25 +50,51 @@ def spooled_entries(spool_dir: Path) -> list[Path]:
     """The entries waiting, oldest first."""
     if not spool_dir.is_dir():
         return []
-    return sorted(p for p in spool_dir.glob("*.json"))
+    return sorted(spool_dir.glob("*.json"))
 
 
-def replay_spool(session: Session, spool_dir: Path, line: Line) -> int:
-    """Move every spooled entry into the call log and tickets; returns how many were replayed.
+def _stale_claims(spool_dir: Path, now: float) -> list[Path]:
+    # A claim older than this belongs to a process that died half-way.
+    return sorted(p for p in spool_dir.glob("*.claimed") if now - p.stat().st_mtime > STALE_CLAIM_SECONDS)
 
-    Each entry is committed and then deleted, one by one, so a crash half-way loses
-    nothing and replays nothing twice that mattered (calls and tickets are keyed by CallSid).
+
+STALE_CLAIM_SECONDS = 600
+
+
+def replay_spool(session: Session, spool_dir: Path, line: Line, limit: int | None = None) -> int:
+    """Move spooled entries into the call log and tickets; returns how many were replayed.
+
+    Each entry is claimed by renaming it (atomic, so two processes never replay the
+    same one), committed, then deleted; a crash half-way leaves a claim that a later
+    run takes over after `STALE_CLAIM_SECONDS`. Calls and tickets are keyed by CallSid,
+    so replaying an entry again changes nothing twice.
     """
+    if not spool_dir.is_dir():
+        return 0
     replayed = 0
-    for path in spooled_entries(spool_dir):
+    for path in _stale_claims(spool_dir, time.time()) + spooled_entries(spool_dir):
+        if limit is not None and replayed >= limit:
+            break
+        entry_name = path.name.split(".")[0]
+        claimed = spool_dir / f"{entry_name}.{uuid.uuid4().hex[:8]}.claimed"
         try:
-            entry = json.loads(path.read_text())
-        except (OSError, ValueError):
-            log.error("spool entry %s is unreadable; left in place", path)
+            os.replace(path, claimed)  # atomic: of two processes, one wins
+        except FileNotFoundError:
+            continue  # another process took it
+        try:
+            entry = json.loads(claimed.read_text())
+            _replay(session, entry, line)
+            session.commit()
+        except (OSError, ValueError, KeyError):
+            session.rollback()
+            log.error("spool entry %s is unreadable; left in place as .bad", claimed)
+            os.replace(claimed, spool_dir / f"{entry_name}.bad")
             continue
-        _replay(session, entry, line)
-        session.commit()
-        path.unlink()
+        except Exception:
+            session.rollback()
+            os.replace(claimed, spool_dir / f"{entry_name}.json")
+            raise
+        claimed.unlink()
         replayed += 1
     return replayed
 

@@ -24,7 +24,7 @@ from ivr.flow import CallerInput, Step
 from ivr.menus import MAX_DIGITS
 from ivr.models import CallLog
 from ivr.signature import signed_by_twilio
-from ivr.spool import replay_spool, spool_request
+from ivr.spool import replay_spool, spool_request, spooled_entries
 from tickets.sla import business_calendar
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ bp = Blueprint("ivr", __name__, url_prefix="/ivr", cli_group=None)
 
 CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 MAX_PARAM_LENGTH = 500
+# Enough to drain an outage's voicemails over a few calls without delaying one callback.
+SPOOL_ENTRIES_PER_CALLBACK = 20
 
 
 def _twiml(response: VoiceResponse) -> Response:
@@ -255,7 +257,24 @@ def status() -> Response:
             now=current_clock(),
             line=_line(),
         )
+        _replay_some_of_the_spool()
     return _twiml(VoiceResponse())
+
+
+def _replay_some_of_the_spool() -> None:
+    """The database answered, so voicemails kept while it was down can go onto tickets now.
+
+    Done here, after a call has ended, because nobody is waiting on the line; and here
+    rather than in a worker because the spool is on this web host's own disk.
+    """
+    spool_dir = current_settings().spool_dir
+    if not spooled_entries(spool_dir):
+        return
+    try:
+        replay_spool(db(), spool_dir, _line(), limit=SPOOL_ENTRIES_PER_CALLBACK)
+    except Exception:
+        log.exception("replaying the spool failed; the entries stay for the next try")
+        db().rollback()
 
 
 # ------------------------------------------------------------------ the database-free path

@@ -304,3 +304,31 @@ def test_sqlite_runs_with_wal_a_busy_timeout_and_foreign_keys(app) -> None:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_the_spool_drains_by_itself_after_the_next_call_ends(make_app, broken_database, client, session: Session, clock) -> None:
+    down = make_app(DATABASE_URL=broken_database["DATABASE_URL"])
+    voicemail = call_params(RecordingUrl="https://api.twilio.com/rec/RE1", RecordingDuration="12")
+    twiml_of(signed_post(down.test_client(), "/ivr/fallback/recorded", voicemail))
+    spool_dir = down.extensions["supportline.settings"].spool_dir
+    assert len(spooled_entries(spool_dir)) == 1
+
+    other_call = {**call_params(CallStatus="completed"), "CallSid": "CA" + "99" * 16}
+    twiml_of(signed_post(client, "/ivr/status", other_call))
+    assert spooled_entries(spool_dir) == [] and list(spool_dir.iterdir()) == []
+    session.commit()
+    ticket = session.scalar(select(Ticket).where(Ticket.call_sid == CALL_SID))
+    assert ticket.recording_url == "https://api.twilio.com/rec/RE1"
+
+
+def test_a_spool_entry_claimed_by_another_process_is_not_replayed_twice(app, session: Session, clock) -> None:
+    from ivr.spool import spool_request
+    from ivr.views import _line
+
+    spool_dir = app.extensions["supportline.settings"].spool_dir
+    path = spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
+                         call_params(RecordingUrl="https://r/2"), clock.now)
+    path.rename(path.with_name(path.name.split(".")[0] + ".other.claimed"))  # a live claim
+    with app.app_context():
+        assert replay_spool(session, spool_dir, _line()) == 0
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 0
