@@ -55,8 +55,18 @@ def _clip(text: str | None) -> str:
 
 
 def find_call(session: Session, call_sid: str) -> CallLog | None:
-    """The call log row of `call_sid`, or None."""
-    return session.scalar(select(CallLog).where(CallLog.call_sid == call_sid))
+    """The call log row of `call_sid`, locked for this transaction, or None.
+
+    The lock makes two copies of one webhook, delivered at once to two processes, take
+    turns: the second sees the call already moved on. (SQLite's write lock does the
+    same there; `FOR UPDATE` is for PostgreSQL.)
+    """
+    return session.scalar(
+        select(CallLog)
+        .where(CallLog.call_sid == call_sid)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def answer_call(
@@ -155,7 +165,7 @@ def open_ticket_for_call(session: Session, call: CallLog, now: datetime, line: L
         source="phone",
         now=now,
         calendar=line.calendar,
-        caller_number=call.caller_id or call.from_number,
+        caller_number=call.caller_id,
         callback_number=callback,
         call_sid=call.call_sid,
     )
@@ -191,23 +201,20 @@ def take_dial_result(
         return
     index = call.target_index
     target = call.targets[index]
-    has_whisper = target.get("contact_id") is not None
-    accepted = call.accepted_target == index if has_whisper else dial_status == "completed"
+    accepted = call.accepted_target == index
     log_step(
         call,
         now,
         "dial_result",
-        f"{target['name']} {target['phone']}: DialCallStatus={_clip(dial_status) or 'missing'}"
-        + (", accepted" if accepted else ", not accepted" if has_whisper else ""),
+        f"{target['name']} {target['phone']}: DialCallStatus={_clip(dial_status) or 'missing'}, "
+        + ("accepted" if accepted else "not accepted"),
     )
-    outcome = flow.after_dial(index, len(call.targets), accepted, dial_status)
+    outcome = flow.after_dial(index, len(call.targets), accepted)
     if outcome.connected:
         call.answered_by = f"{target['name']} ({target['phone']})"
-        call.outcome = "connected" if has_whisper else "fallback"
+        call.outcome = "connected" if target.get("contact_id") is not None else "fallback"
         call.step = Step.CONNECTED
         call.notice = None
-        if not has_whisper and call.ticket is not None:
-            tickets.note(call.ticket, now, "fallback_answered", f"the caller was connected to {target['phone']}")
     elif outcome.next_step is Step.CONNECTING:
         call.target_index = index + 1
         call.notice = Notice.NEXT_TARGET
@@ -232,8 +239,10 @@ def take_whisper_answer(session: Session, call: CallLog, *, target_index: int, d
     log_step(call, now, "whisper", f"{target['name']}: {'accepted' if accepted else 'pressed ' + repr(_clip(digits))}")
     if accepted:
         call.accepted_target = target_index
-        if call.ticket is not None:
+        if call.ticket is not None and target.get("contact_id") is not None:
             tickets.record_first_response(call.ticket, now, target["name"], "accepted the call")
+        elif call.ticket is not None:
+            tickets.note(call.ticket, now, "fallback_answered", f"the caller was put through to {target['phone']}")
     session.commit()
     return accepted
 
@@ -242,8 +251,12 @@ def take_recording(
     session: Session, call: CallLog, *, seq: str | None, recording_url: str | None, seconds: int | None, now: datetime,
     line: Line,
 ) -> None:
-    """The caller's voicemail: onto the ticket, and the call is done."""
-    if not _is_current(call, Step.VOICEMAIL, seq):
+    """The caller's voicemail: onto the ticket, and the call is done.
+
+    A caller who hangs up mid-message ends the call, and Twilio's status callback may
+    come before this Record action: the recording is still taken then.
+    """
+    if call.step != Step.VOICEMAIL or seq != str(call.seq):
         return
     if not recording_url:
         call.step = Step.NO_MESSAGE
@@ -298,7 +311,7 @@ def close_call(
         # The status callback can overtake the Dial action when the caller hangs up mid-conversation.
         target = call.targets[call.accepted_target]
         call.answered_by = f"{target['name']} ({target['phone']})"
-        call.outcome = "connected"
+        call.outcome = "connected" if target.get("contact_id") is not None else "fallback"
     if call.outcome is None:
         call.outcome = "abandoned"
         if call.ticket is not None and call.ticket.first_response_at is None and Step(call.step) is Step.CONNECTING:

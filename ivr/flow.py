@@ -200,13 +200,14 @@ class DialOutcome:
     next_step: Step
 
 
-def after_dial(target_index: int, target_count: int, accepted: bool, dial_status: str) -> DialOutcome:
+def after_dial(target_index: int, target_count: int, accepted: bool) -> DialOutcome:
     """After ringing target `target_index`: connected, the next target, or voicemail.
 
-    A contact counts as answered only after pressing the accept key in the whisper;
-    a number dialled without a whisper (the fallback line) counts when it answers.
+    Only pressing the accept key in the whisper counts as answering: Twilio reports
+    `completed` for a phone that was picked up by its own voicemail, or by someone who
+    heard the whisper and hung up, so `DialCallStatus` alone cannot tell.
     """
-    if accepted and dial_status in {"completed", "answered", "in-progress"}:
+    if accepted:
         return DialOutcome(connected=True, next_step=Step.CONNECTED)
     if target_index + 1 < target_count:
         return DialOutcome(connected=False, next_step=Step.CONNECTING)

@@ -35,9 +35,15 @@ class Menu:
             return self.keys.get(digits.strip())
         if speech:
             said = set(re.findall(r"[a-z0-9]+", speech.lower()))
-            for choice, words in self.words.items():
-                if said.intersection(words):
-                    return choice
+            # Speech recognition may return the key as a numeral ("2") as well as a word.
+            meant = {
+                choice
+                for key, choice in self.keys.items()
+                if key in said or said.intersection(self.words.get(choice, ()))
+            }
+            # "Not critical, just a question" names two choices: better to ask again than guess.
+            if len(meant) == 1:
+                return meant.pop()
         return None
 
 

@@ -46,7 +46,7 @@ class CallLog(Base):
     pending_number: Mapped[str | None] = mapped_column(String(20))
     callback_settled: Mapped[bool] = mapped_column(default=False)
     looked_up_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    looked_up_number: Mapped[str | None] = mapped_column(String(16))
+    looked_up_number: Mapped[str | None] = mapped_column(String(20))  # up to menus.MAX_DIGITS
     targets_json: Mapped[str | None] = mapped_column(Text)
     target_index: Mapped[int] = mapped_column(default=0)
     accepted_target: Mapped[int | None]

@@ -36,8 +36,8 @@ LOOKUP_GAVE_UP = "I couldn't find that ticket, so let's open a new one for you."
 CONNECTING = "Connecting you to the on-duty engineer now. Please stay on the line."
 NEXT_TARGET = "The engineer did not answer. Trying the next one. Please stay on the line."
 VOICEMAIL = (
-    "Nobody could take your call right now. After the tone, please describe the problem, "
-    "then press the pound key or hang up. We will call you back."
+    "Nobody could take your call right now. After the tone, please describe the problem "
+    "in up to two minutes, then press the pound key or hang up. We will call you back."
 )
 NO_MESSAGE = "We did not hear a message, but your ticket is open and we will call you back. Goodbye."
 CONNECTED_GOODBYE = "Thank you for calling support. Goodbye."

@@ -14,11 +14,13 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ivr.calls import Line, answer_call, find_call, log_step, open_ticket_for_call
-from ivr.flow import Step
+from ivr.calls import Line, answer_call, close_call, find_call, log_step, open_ticket_for_call, take_keys
+from ivr.flow import CallerInput, Step
 from tickets import service as tickets
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,8 @@ def spool_request(spool_dir: Path, kind: str, path: str, params: dict[str, str],
         "path": path,
         "params": {k: str(params[k])[:2000] for k in KEPT_PARAMS if k in params},
     }
-    name = f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex}.json"
+    # Named by the host's real clock in nanoseconds, so sorting names replays in arrival order.
+    name = f"{time.time_ns():020d}-{uuid.uuid4().hex}.json"
     temporary = spool_dir / f".{name}.tmp"
     temporary.write_text(json.dumps(entry))
     os.replace(temporary, spool_dir / name)
@@ -81,19 +84,21 @@ def replay_spool(session: Session, spool_dir: Path, line: Line, limit: int | Non
             os.replace(path, claimed)  # atomic: of two processes, one wins
         except FileNotFoundError:
             continue  # another process took it
+        os.utime(claimed)  # the claim's age counts from now, not from when the entry was spooled
         try:
-            entry = json.loads(claimed.read_text())
-            _replay(session, entry, line)
+            _replay(session, json.loads(claimed.read_text()), line)
             session.commit()
-        except (OSError, ValueError, KeyError):
-            session.rollback()
-            log.error("spool entry %s is unreadable; left in place as .bad", claimed)
-            os.replace(claimed, spool_dir / f"{entry_name}.bad")
-            continue
-        except Exception:
+        except OperationalError:
+            # The database is (still) unreachable: keep the entry for the next run.
             session.rollback()
             os.replace(claimed, spool_dir / f"{entry_name}.json")
             raise
+        except Exception:
+            # Anything else would fail again every time and hold up the entries behind it.
+            session.rollback()
+            log.exception("spool entry %s cannot be replayed; set aside as %s.bad", claimed.name, entry_name)
+            os.replace(claimed, spool_dir / f"{entry_name}.bad")
+            continue
         claimed.unlink()
         replayed += 1
     return replayed
@@ -113,8 +118,9 @@ def _replay(session: Session, entry: dict[str, Any], line: Line) -> None:
         line=line,
     )
     kind = entry.get("kind", "")
+    path = entry.get("path", "")
     detail = ", ".join(f"{k}={v}" for k, v in params.items() if k != "CallSid")
-    log_step(call, at, f"spooled_{kind}"[:32], f"kept while the database was unreachable: {entry.get('path')} {detail}")
+    log_step(call, at, f"spooled_{kind}"[:32], f"kept while the database was unreachable: {path} {detail}")
     if kind == "voicemail" and params.get("RecordingUrl"):
         ticket = open_ticket_for_call(session, call, at, line, abandoned=True)
         seconds = params.get("RecordingDuration", "")
@@ -127,3 +133,27 @@ def _replay(session: Session, entry: dict[str, Any], line: Line) -> None:
         tickets.attach_transcript(ticket, at, params["TranscriptionText"])
     elif kind == "fallback_dial":
         call.outcome = call.outcome or "fallback"
+    elif path.startswith("/ivr/gather"):
+        # The caller's keys at a menu: apply them if the call is still where they were pressed.
+        query = parse_qs(urlsplit(path).query)
+        take_keys(
+            session,
+            call,
+            step=query.get("step", [None])[0],
+            seq=query.get("n", [None])[0],
+            said=CallerInput(digits=params.get("Digits"), speech=params.get("SpeechResult")),
+            now=at,
+            line=line,
+        )
+    elif path.startswith("/ivr/status"):
+        duration = params.get("CallDuration", "")
+        close_call(
+            session,
+            call_sid=call.call_sid,
+            call_status=params.get("CallStatus") or "completed",
+            duration=int(duration) if duration.isdigit() else None,
+            from_number=params.get("From"),
+            to_number=params.get("To"),
+            now=at,
+            line=line,
+        )

@@ -22,7 +22,8 @@ MENU_TIMEOUT = 6
 NUMBER_TIMEOUT = 10
 # How long each engineer's phone rings before the next one is tried.
 RING_SECONDS = 20
-VOICEMAIL_MAX_SECONDS = 300
+# Twilio transcribes recordings of up to two minutes only (warning 13617).
+VOICEMAIL_MAX_SECONDS = 120
 
 
 class CallLinks(Protocol):
@@ -155,10 +156,8 @@ def _dial(response: VoiceResponse, call: CallLog, links: CallLinks) -> None:
     if call.target_index == 0:
         response.say(prompts.CONNECTING)
     dial = response.dial(action=links.dial_result(call), method="POST", timeout=RING_SECONDS, answer_on_bridge=True)
-    if target.get("contact_id") is not None:
-        dial.number(target["phone"], url=links.whisper(call, call.target_index), method="POST")
-    else:
-        dial.number(target["phone"])
+    # The fallback line gets the whisper too, so its own voicemail cannot swallow the call.
+    dial.number(target["phone"], url=links.whisper(call, call.target_index), method="POST")
 
 
 def _goodbye(response: VoiceResponse, text: str) -> None:

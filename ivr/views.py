@@ -66,7 +66,11 @@ def _call_sid(value: str | None) -> str | None:
 
 
 class _Links:
-    """The URLs of a call's next webhooks; relative, so they follow the URL Twilio used."""
+    """The URLs of a call's next webhooks.
+
+    Actions are relative, so they follow the URL Twilio used; the whisper and the
+    transcription callback run outside the caller's document, so they are absolute.
+    """
 
     def gather(self, call: CallLog) -> str:
         return url_for("ivr.gather", step=call.step, n=call.seq)
@@ -102,7 +106,8 @@ def _fallback_twiml() -> Response:
 
 
 def _spool(kind: str) -> None:
-    spool_request(current_settings().spool_dir, kind, request.path, request.form.to_dict(), current_clock())
+    # The full path keeps the query (step and sequence), so replayed keys land where they were pressed.
+    spool_request(current_settings().spool_dir, kind, request.full_path, request.form.to_dict(), current_clock())
 
 
 @bp.errorhandler(Exception)
@@ -118,6 +123,9 @@ def _webhook_failed(error: Exception) -> Response | HTTPException:
     _spool(kind)
     if request.endpoint in {"ivr.status", "ivr.transcript"}:
         return _twiml(VoiceResponse())
+    if request.endpoint in {"ivr.whisper", "ivr.whisper_answer"}:
+        # The engineer's leg may not <Dial>: hang it up, and the caller's Dial moves on.
+        return _twiml(twiml.whisper_answer(accepted=False))
     return _fallback_twiml()
 
 

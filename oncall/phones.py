@@ -37,5 +37,6 @@ def spoken_phone(e164: str, region: str) -> str:
     except phonenumbers.NumberParseException:
         return spoken_digits(e164)
     if phonenumbers.region_code_for_number(number) == region:
-        return spoken_digits(phonenumbers.national_significant_number(number))
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return spoken_digits(national)
     return "plus " + spoken_digits(e164)

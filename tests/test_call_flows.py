@@ -140,7 +140,9 @@ def test_a_caller_can_enter_the_number_again_after_the_read_back(call, session: 
     assert the_ticket(session).callback_number == "+14155550124"
 
 
-@pytest.mark.parametrize("withheld", ["anonymous", "restricted", "+266696687", "", "12345", "Unknown"])
+@pytest.mark.parametrize(
+    "withheld", ["anonymous", "restricted", "+266696687", "", "12345", "Unknown", "client:web-widget-visitor-000123"]
+)
 def test_a_withheld_caller_id_skips_the_offer_and_asks_for_a_number(
     call, session: Session, team: Team, withheld: str
 ) -> None:
@@ -149,6 +151,9 @@ def test_a_withheld_caller_id_skips_the_offer_and_asks_for_a_number(
     assert "Please enter the phone number" in heard(record)
     ticket = the_ticket(session)
     assert ticket.callback_number == "+14155550123"
+    assert ticket.caller_number is None, "only a usable caller ID is kept, in E.164"
+    assert "from a withheld number" in record.dials[0].whisper
+    assert the_call(session, record).from_number == (withheld or None)
 
 
 def test_withheld_caller_id_and_no_valid_number_still_opens_a_ticket_without_callback(
@@ -219,7 +224,6 @@ def test_nobody_answers_then_fallback_then_voicemail_with_recording_and_transcri
         flask_client=client,
     )
     assert [d.number for d in record.dials] == [PRIYA, TOM, FALLBACK]
-    assert record.dials[2].whisper == "", "the fallback line gets no whisper"
     ticket = the_ticket(session)
     assert ticket.recording_url == record.recordings[0].url
     assert ticket.transcript == "Our checkout page returns 502 for every customer"
@@ -229,7 +233,8 @@ def test_nobody_answers_then_fallback_then_voicemail_with_recording_and_transcri
     row = the_call(session, record)
     assert row.outcome == "voicemail"
     assert [e.detail.split(": ")[1] for e in row.events if e.kind == "dial_result"] == [
-        "DialCallStatus=no-answer, not accepted", "DialCallStatus=busy, not accepted", "DialCallStatus=no-answer",
+        "DialCallStatus=no-answer, not accepted", "DialCallStatus=busy, not accepted",
+        "DialCallStatus=no-answer, not accepted",
     ]
     assert "Your message is on ticket 1 0 0 0 1." in heard(record)
 
@@ -240,6 +245,17 @@ def test_the_fallback_line_answering_connects_the_call(make_app, session: Sessio
     row = the_call(session, record)
     assert row.outcome == "fallback" and row.answered_by == f"the fallback line ({FALLBACK})"
     assert the_ticket(session).first_response_at is None
+
+
+def test_the_fallback_lines_own_voicemail_does_not_swallow_the_call(make_app, session: Session, team: Team, call) -> None:
+    """A phone answered by its voicemail reports `completed`; only the whisper's key counts."""
+    client = make_app(FALLBACK_NUMBER=FALLBACK).test_client()
+    record = call("1", "1", "1", Voicemail("the site is down"), engineers=["silent", "no-answer", "silent"],
+                  flask_client=client)
+    assert "Press 1 to accept the call." in record.dials[2].whisper
+    assert [d.dial_call_status for d in record.dials] == ["completed", "no-answer", "completed"]
+    assert the_call(session, record).outcome == "voicemail"
+    assert the_ticket(session).transcript == "the site is down"
 
 
 def test_an_empty_rotation_goes_straight_to_voicemail(call, session: Session) -> None:
@@ -278,7 +294,7 @@ def test_status_lookup_reads_an_existing_ticket(call, session: Session, team: Te
 
 
 def test_status_lookup_of_a_missing_ticket_asks_again_then_offers_a_new_one(call, session: Session, team: Team) -> None:
-    record = call("2", "55555#", Speech("' OR 1=1 --"), SILENCE, "4", "1", engineers=["accept"])
+    record = call("2", "55555#", Speech("' OR 1=1 --"), "9" * 20 + "#", "4", "1", engineers=["accept"])
     text = heard(record)
     assert "Sorry, I couldn't find ticket 5 5 5 5 5." in text
     assert "I couldn't find that ticket, so let's open a new one for you." in text

@@ -102,7 +102,7 @@ def upgrade() -> None:
     sa.Column('pending_number', sa.String(length=20), nullable=True),
     sa.Column('callback_settled', sa.Boolean(), nullable=False),
     sa.Column('looked_up_ticket_id', sa.Integer(), nullable=True),
-    sa.Column('looked_up_number', sa.String(length=16), nullable=True),
+    sa.Column('looked_up_number', sa.String(length=20), nullable=True),
     sa.Column('targets_json', sa.Text(), nullable=True),
     sa.Column('target_index', sa.Integer(), nullable=False),
     sa.Column('accepted_target', sa.Integer(), nullable=True),

@@ -158,19 +158,19 @@ def test_an_abandoned_call_keeps_the_best_callback_it_has() -> None:
 
 
 @pytest.mark.parametrize(
-    ("index", "count", "accepted", "status", "connected", "step"),
+    ("index", "count", "accepted", "connected", "step"),
     [
-        (0, 3, True, "completed", True, Step.CONNECTED),
-        (0, 3, False, "completed", False, Step.CONNECTING),
-        (0, 3, False, "no-answer", False, Step.CONNECTING),
-        (2, 3, False, "busy", False, Step.VOICEMAIL),
-        (2, 3, True, "failed", False, Step.VOICEMAIL),
+        (0, 3, True, True, Step.CONNECTED),
+        (0, 3, False, False, Step.CONNECTING),
+        (1, 3, False, False, Step.CONNECTING),
+        (2, 3, False, False, Step.VOICEMAIL),
+        (2, 3, True, True, Step.CONNECTED),
     ],
 )
-def test_after_a_dial_the_call_connects_tries_the_next_or_goes_to_voicemail(
-    index: int, count: int, accepted: bool, status: str, connected: bool, step: Step
+def test_after_a_dial_only_an_accepted_whisper_connects_else_the_next_target_or_voicemail(
+    index: int, count: int, accepted: bool, connected: bool, step: Step
 ) -> None:
-    outcome = after_dial(index, count, accepted, status)
+    outcome = after_dial(index, count, accepted)
     assert outcome.connected is connected and outcome.next_step is step
 
 

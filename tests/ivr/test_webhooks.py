@@ -174,21 +174,47 @@ def test_garbage_at_any_menu_gets_a_reprompt(client, session: Session, team: Tea
     assert rows(session, Ticket) == 0
 
 
-@pytest.mark.parametrize("path", ["/ivr/gather?step=main_menu&n=zzz", "/ivr/dial-result?n=-1", "/ivr/recorded?n=",
-                                  "/ivr/gather", f"/ivr/whisper?call={CALL_SID}&target=99", "/ivr/whisper?call=x&target=a",
-                                  "/ivr/whisper-answer?target=0"])
-def test_garbage_in_the_query_string_never_gives_a_500(client, team: Team, path: str) -> None:
+def no_webhook_failed(app) -> bool:
+    """True when no webhook fell into the error handler (which spools the request)."""
+    return spooled_entries(app.extensions["supportline.settings"].spool_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/ivr/gather?step=main_menu&n=zzz", "Gather"),  # a stale or forged step: the current menu again
+        ("/ivr/gather", "Gather"),
+        ("/ivr/dial-result?n=-1", "Gather"),
+        ("/ivr/recorded?n=", "Gather"),
+        (f"/ivr/whisper?call={CALL_SID}&target=99", "Hangup"),  # the engineer's leg: passed on
+        ("/ivr/whisper?call=x&target=a", "Hangup"),
+        ("/ivr/whisper-answer?target=0", "Hangup"),
+    ],
+)
+def test_garbage_in_the_query_string_gets_the_current_step_again(app, client, team: Team, path: str, expected: str) -> None:
     signed_post(client, "/ivr/voice", call_params())
-    response = signed_post(client, path, call_params(Digits="1", DialCallStatus="completed", RecordingUrl="x"))
-    twiml_of(response)
+    root = twiml_of(signed_post(client, path, call_params(Digits="1", DialCallStatus="completed", RecordingUrl="x")))
+    assert root.find(expected) is not None
+    if expected == "Gather":
+        assert root.find("Gather").get("action") == "/ivr/gather?step=main_menu&n=0"
+    assert no_webhook_failed(app)
 
 
-@pytest.mark.parametrize("missing", ["CallSid", "From", "To", "Digits"])
-def test_a_missing_field_gets_a_useful_answer(client, session: Session, missing: str) -> None:
+@pytest.mark.parametrize("missing", ["From", "To", "Digits"])
+def test_a_missing_field_still_gets_the_menu(app, client, session: Session, missing: str) -> None:
     params = call_params(Digits="1")
     params.pop(missing)
     root = twiml_of(signed_post(client, "/ivr/voice", params))
-    assert root.find("Gather") is not None or root.find("Record") is not None or root.find("Dial") is not None
+    assert root.find("Gather").get("action") == "/ivr/gather?step=main_menu&n=0"
+    assert no_webhook_failed(app) and rows(session, CallLog) == 1
+
+
+def test_a_request_without_a_call_sid_gets_the_fallback_and_records_nothing(app, client, session: Session) -> None:
+    params = call_params()
+    params.pop("CallSid")
+    root = twiml_of(signed_post(client, "/ivr/voice", params))
+    assert root.find("Record") is not None, "no fallback number: the caller can still leave a message"
+    assert rows(session, CallLog) == 0
 
 
 def test_status_callback_for_a_call_never_seen_still_logs_it(client, session: Session) -> None:
@@ -239,9 +265,14 @@ def test_a_broken_database_still_gets_the_caller_to_the_fallback_number(make_app
 
 def test_every_webhook_answers_twiml_when_the_database_is_down(make_app, broken_database) -> None:
     client = make_app(DATABASE_URL=broken_database["DATABASE_URL"], FALLBACK_NUMBER=FALLBACK).test_client()
-    for path in ["/ivr/gather?step=severity&n=1", "/ivr/dial-result?n=3", "/ivr/recorded?n=3", "/ivr/status",
-                 f"/ivr/transcript?call={CALL_SID}"]:
-        twiml_of(signed_post(client, path, call_params(Digits="1")))
+    for path in ["/ivr/gather?step=severity&n=1", "/ivr/dial-result?n=3", "/ivr/recorded?n=3"]:
+        root = twiml_of(signed_post(client, path, call_params(Digits="1")))
+        assert root.find("Dial/Number").text == FALLBACK
+    for path in ["/ivr/status", f"/ivr/transcript?call={CALL_SID}"]:
+        assert len(twiml_of(signed_post(client, path, call_params(CallStatus="completed")))) == 0
+    for path in [f"/ivr/whisper?call={CALL_SID}&target=0", f"/ivr/whisper-answer?call={CALL_SID}&target=0"]:
+        root = twiml_of(signed_post(client, path, call_params(Digits="1")))
+        assert root.find("Dial") is None and root.find("Hangup") is not None, "an engineer's leg may not Dial"
 
 
 def test_the_fallback_url_dials_the_fallback_number_without_the_database(make_app, broken_database) -> None:
@@ -332,3 +363,99 @@ def test_a_spool_entry_claimed_by_another_process_is_not_replayed_twice(app, ses
     with app.app_context():
         assert replay_spool(session, spool_dir, _line()) == 0
     assert session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_a_recording_that_arrives_after_the_status_callback_still_lands_on_the_ticket(client, session: Session) -> None:
+    """A caller who hangs up mid-message: Twilio may send the status callback before the Record action."""
+    for path, digits in [("/ivr/voice", None), ("/ivr/gather?step=main_menu&n=0", "1"),
+                         ("/ivr/gather?step=severity&n=1", "1"), ("/ivr/gather?step=callback_choice&n=2", "1")]:
+        signed_post(client, path, call_params(**({"Digits": digits} if digits else {})))
+    signed_post(client, "/ivr/status", call_params(CallStatus="completed", CallDuration="40"))
+    signed_post(client, "/ivr/recorded?n=3", call_params(RecordingUrl="https://api.twilio.com/rec/RE9",
+                                                       RecordingDuration="20", Digits="hangup"))
+    session.commit()
+    assert session.scalar(select(Ticket)).recording_url == "https://api.twilio.com/rec/RE9"
+    assert session.scalar(select(CallLog)).outcome == "voicemail"
+
+
+def test_spooled_keys_and_status_callbacks_are_applied_when_replayed(app, make_app, broken_database, client,
+                                                                     session: Session, team: Team) -> None:
+    """The database went down mid-call: the keys pressed then and the hang-up still count."""
+    signed_post(client, "/ivr/voice", call_params())
+    signed_post(client, "/ivr/gather?step=main_menu&n=0", call_params(Digits="1"))
+    down = make_app(DATABASE_URL=broken_database["DATABASE_URL"]).test_client()
+    signed_post(down, "/ivr/gather?step=severity&n=1", call_params(Digits="2"))
+    signed_post(down, "/ivr/status", call_params(CallStatus="completed", CallDuration="25"))
+
+    from ivr.views import _line
+
+    with app.app_context():
+        assert replay_spool(session, app.extensions["supportline.settings"].spool_dir, _line()) == 2
+    session.commit()
+    ticket = session.scalar(select(Ticket))
+    assert ticket.severity == "high" and ticket.callback_number == CALLER
+    call = session.scalar(select(CallLog))
+    assert call.ended_at is not None and call.duration == 25 and call.outcome == "abandoned"
+
+
+def test_an_entry_that_cannot_be_replayed_is_set_aside_and_does_not_block_the_rest(app, session: Session, clock) -> None:
+    from ivr.spool import spool_request
+    from ivr.views import _line
+
+    spool_dir = app.extensions["supportline.settings"].spool_dir
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    (spool_dir / "00000000000000000000-broken.json").write_text("{not json")
+    spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded", call_params(RecordingUrl="https://r/3"), clock.now)
+    with app.app_context():
+        assert replay_spool(session, spool_dir, _line()) == 1
+    assert [p.name for p in spool_dir.iterdir()] == ["00000000000000000000-broken.bad"]
+    assert session.scalar(select(Ticket)).recording_url == "https://r/3"
+
+
+def test_an_old_entry_claimed_now_is_not_stolen_as_a_stale_claim(app, session: Session, clock, monkeypatch) -> None:
+    import os
+
+    import ivr.spool as spool
+    from ivr.views import _line
+
+    spool_dir = app.extensions["supportline.settings"].spool_dir
+    path = spool.spool_request(spool_dir, "voicemail", "/x", call_params(RecordingUrl="https://r/4"), clock.now)
+    an_hour_ago = path.stat().st_mtime - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
+    replay = spool._replay
+    second_worker: list[int] = []
+
+    def replay_while_another_worker_looks(*args):
+        second_worker.append(spool.replay_spool(session, spool_dir, _line()))
+        replay(*args)
+
+    monkeypatch.setattr(spool, "_replay", replay_while_another_worker_looks)
+    with app.app_context():
+        assert spool.replay_spool(session, spool_dir, _line()) == 1
+    assert second_worker == [0]
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_two_copies_of_one_webhook_at_once_open_one_ticket(make_app, session: Session, team: Team) -> None:
+    import threading
+
+    app = make_app()
+    client = app.test_client()
+    for path, digits in [("/ivr/voice", None), ("/ivr/gather?step=main_menu&n=0", "1"),
+                         ("/ivr/gather?step=severity&n=1", "1")]:
+        signed_post(client, path, call_params(**({"Digits": digits} if digits else {})))
+    answers: list[bytes] = []
+    start = threading.Barrier(2)
+
+    def deliver() -> None:
+        start.wait()
+        answers.append(signed_post(app.test_client(), "/ivr/gather?step=callback_choice&n=2", call_params(Digits="1")).data)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers[0] == answers[1] and b"<Dial" in answers[0]
+    assert rows(session, Ticket) == 1
+    assert no_webhook_failed(app)
