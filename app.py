@@ -12,7 +12,7 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import click
 import phonenumbers
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -255,7 +256,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     clock: Clock = config.pop("CLOCK", utc_now)
 
     settings = Settings.from_env(env, app.instance_path)
-    app.config.update(SECRET_KEY=settings.secret_key, **config)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Secure cookies whenever the line is served over HTTPS (PUBLIC_URL says so).
+        SESSION_COOKIE_SECURE=bool(settings.public_url and settings.public_url.startswith("https://")),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.update(config)
     app.extensions["supportline.settings"] = settings
     app.extensions["supportline.clock"] = clock
 
@@ -270,16 +280,32 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
+    import ivr.api
+    import ivr.pages
     import ivr.views
+    import oncall.admin
+    import oncall.api
+    import oncall.calendar
+    import tickets.api
+    import tickets.pages
 
-    app.register_blueprint(ivr.views.bp)
+    csrf = CSRFProtect(app)
+    for blueprint in (ivr.views.bp, oncall.api.bp, tickets.api.bp, ivr.api.bp, oncall.calendar.bp):
+        # Twilio signs its webhooks and the API takes bearer tokens; forms on pages carry CSRF tokens.
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
+    for blueprint in (oncall.admin.bp, tickets.pages.bp, ivr.pages.bp):
+        app.register_blueprint(blueprint)
 
+    from oncall.access import create_admin_command, create_api_token_command
     from oncall.demo import seed_demo_command
 
     app.add_url_rule("/healthz", "healthz", _health)
 
     app.cli.add_command(upgrade_db_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_api_token_command)
+    app.cli.add_command(create_admin_command)
     return app
 
 

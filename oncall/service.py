@@ -1,14 +1,45 @@
-"""Who is on duty, answered from the database: loads the rotation in force and the overrides."""
+"""Who is on duty, answered from the database, and the changes admins and integrators make:
+contacts, rotation versions and overrides, each checked, audited and committed here."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oncall.models import Contact, Override, Rotation
-from oncall.schedule import Duty, Member, OverridePlan, RotationPlan, Shift, on_duty_at
+from oncall.access import audit
+from oncall.models import CalendarFeed, Contact, Override, Rotation, RotationMember
+from oncall.phones import to_e164
+from oncall.schedule import (
+    Duty,
+    InvalidRotation,
+    Member,
+    OverridePlan,
+    RotationPlan,
+    Shift,
+    ShiftSpan,
+    on_duty_at,
+    shifts_between,
+    zone,
+)
+
+MAX_BACKUPS = 10
+HANDOFF_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class InvalidChange(ValueError):
+    """A change that cannot be saved; the message says what to fix."""
+
+
+class NotFound(LookupError):
+    """No such contact or override."""
+
+
+# ----------------------------------------------------------------------------- reading
 
 
 def member_of(contact: Contact) -> Member:
@@ -26,25 +57,335 @@ def rotation_in_force(session: Session, at: datetime) -> Rotation | None:
     )
 
 
+def _next_version_start(session: Session, after: datetime) -> datetime | None:
+    return session.scalar(select(Rotation.effective_from).where(Rotation.effective_from > after).order_by(Rotation.effective_from).limit(1))
+
+
 def plan_of(rotation: Rotation) -> RotationPlan:
     """The pure schedule description of a saved rotation version."""
     shift = Shift.from_json({"hours": rotation.shift_hours} if rotation.shift_kind == "hours" else rotation.shift_kind)
     return RotationPlan(
         timezone=rotation.timezone,
-        handoff=datetime.fromisoformat(rotation.handoff),
+        handoff=datetime.strptime(rotation.handoff, HANDOFF_FORMAT),
         shift=shift,
         members=tuple(member_of(m.contact) for m in rotation.members),
         backups=rotation.backups,
     )
 
 
-def overrides_at(session: Session, at: datetime) -> list[OverridePlan]:
-    """The overrides in force at `at`."""
-    rows = session.scalars(select(Override).where(Override.start <= at, Override.end > at))
+def _override_plans(rows: Any) -> list[OverridePlan]:
     return [OverridePlan(id=o.id, contact=member_of(o.contact), start=o.start, end=o.end) for o in rows]
 
 
+def overrides_at(session: Session, at: datetime) -> list[OverridePlan]:
+    """The overrides in force at `at`."""
+    return _override_plans(session.scalars(select(Override).where(Override.start <= at, Override.end > at)))
+
+
 def duty_at(session: Session, at: datetime) -> Duty:
-    """Who is on duty at `at`, who comes after them, and the shift's bounds."""
+    """Who is on duty at `at`, who comes after them, and the shift's bounds.
+
+    A rotation shift is cut where a saved change took effect (before or after it),
+    because the version on either side decides who is on duty there.
+    """
     rotation = rotation_in_force(session, at)
-    return on_duty_at(plan_of(rotation) if rotation else None, overrides_at(session, at), at)
+    duty = on_duty_at(plan_of(rotation) if rotation else None, overrides_at(session, at), at)
+    if duty.override or rotation is None or duty.shift_start is None:
+        return duty
+    next_start = _next_version_start(session, at)
+    return replace(
+        duty,
+        shift_start=max(duty.shift_start, rotation.effective_from),
+        shift_end=min(duty.shift_end, next_start) if next_start else duty.shift_end,
+    )
+
+
+def timeline(session: Session, start: datetime, end: datetime) -> list[ShiftSpan]:
+    """Who is on duty from `start` to `end`: whole shifts, cut by overrides and by saved changes."""
+    in_force = rotation_in_force(session, start)
+    later = session.scalars(
+        select(Rotation).where(Rotation.effective_from > start, Rotation.effective_from < end).order_by(Rotation.effective_from, Rotation.id)
+    ).all()
+    overrides = _override_plans(session.scalars(select(Override).where(Override.start < end, Override.end > start)))
+    versions: list[tuple[datetime, Rotation | None]] = [(start, in_force)] + [(r.effective_from, r) for r in later]
+    spans: list[ShiftSpan] = []
+    for i, (window_start, rotation) in enumerate(versions):
+        window_end = versions[i + 1][0] if i + 1 < len(versions) else end
+        if window_start < window_end:
+            spans += shifts_between(plan_of(rotation) if rotation else None, overrides, window_start, window_end)
+    return spans
+
+
+# ----------------------------------------------------------------------------- contacts
+
+
+def contact_json(contact: Contact) -> dict[str, Any]:
+    """A contact as the API and the audit trail show it."""
+    return {"id": contact.id, "name": contact.name, "phone": contact.phone, "email": contact.email, "active": contact.active}
+
+
+def _checked_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 120:
+        raise InvalidChange("name must be text of 1 to 120 characters")
+    return value.strip()
+
+
+def _checked_phone(value: Any, region: str) -> str:
+    number = to_e164(value, region) if isinstance(value, str) else None
+    if number is None:
+        raise InvalidChange(
+            f"phone {value!r} is not a valid phone number: give it in E.164 (+14155550123) "
+            f"or as a national number in {region}"
+        )
+    return number
+
+
+def _checked_email(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 254 or "@" not in value.strip(" @") or " " in value.strip():
+        raise InvalidChange(f"email {value!r} is not an email address")
+    return value.strip()
+
+
+def _checked_active(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidChange("active must be true or false")
+    return value
+
+
+def get_contact(session: Session, contact_id: int) -> Contact:
+    """The contact, or NotFound."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"there is no contact {contact_id}")
+    return contact
+
+
+def add_contact(session: Session, fields: dict[str, Any], *, region: str, now: datetime, actor: str) -> Contact:
+    """Add a contact from `name`, `phone`, optional `email` and `active` (default true)."""
+    unknown = set(fields) - {"name", "phone", "email", "active"}
+    if unknown:
+        raise InvalidChange(f"unknown fields: {', '.join(sorted(unknown))}")
+    contact = Contact(
+        name=_checked_name(fields.get("name")),
+        phone=_checked_phone(fields.get("phone"), region),
+        email=_checked_email(fields.get("email")),
+        active=_checked_active(fields.get("active", True)),
+        created_at=now,
+    )
+    session.add(contact)
+    session.flush()
+    audit(session, at=now, actor=actor, action="contact.created", subject=f"contact {contact.id}",
+          before=None, after=contact_json(contact))
+    session.commit()
+    return contact
+
+
+def update_contact(session: Session, contact_id: int, fields: dict[str, Any], *, region: str, now: datetime,
+                   actor: str) -> Contact:
+    """Change some of a contact's `name`, `phone`, `email`, `active`."""
+    contact = get_contact(session, contact_id)
+    unknown = set(fields) - {"name", "phone", "email", "active"}
+    if unknown:
+        raise InvalidChange(f"unknown or read-only fields: {', '.join(sorted(unknown))}")
+    before = contact_json(contact)
+    if "name" in fields:
+        contact.name = _checked_name(fields["name"])
+    if "phone" in fields:
+        contact.phone = _checked_phone(fields["phone"], region)
+    if "email" in fields:
+        contact.email = _checked_email(fields["email"])
+    if "active" in fields:
+        contact.active = _checked_active(fields["active"])
+    after = contact_json(contact)
+    if after != before:
+        audit(session, at=now, actor=actor, action="contact.updated", subject=f"contact {contact.id}",
+              before=before, after=after)
+    session.commit()
+    return contact
+
+
+# ----------------------------------------------------------------------------- the rotation
+
+
+def rotation_json(rotation: Rotation | None) -> dict[str, Any]:
+    """A rotation version as the API and the audit trail show it."""
+    if rotation is None:
+        return {"timezone": None, "handoff": None, "shift": None, "members": [], "backups": 0, "effective_from": None}
+    return {
+        "timezone": rotation.timezone,
+        "handoff": rotation.handoff,
+        "shift": {"hours": rotation.shift_hours} if rotation.shift_kind == "hours" else rotation.shift_kind,
+        "members": [m.contact_id for m in rotation.members],
+        "backups": rotation.backups,
+        "effective_from": rotation.effective_from.isoformat(),
+    }
+
+
+def save_rotation(session: Session, fields: dict[str, Any], *, now: datetime, actor: str) -> Rotation:
+    """Save a new rotation version from `timezone`, `handoff`, `shift`, `members`, `backups`.
+
+    It applies from `effective_from` (default: now; never in the past), so who was on
+    duty before stays as it was. The person on duty keeps the current shift unless the
+    change removes them: they get an override until the shift they were serving ends.
+    """
+    unknown = set(fields) - {"timezone", "handoff", "shift", "members", "backups", "effective_from", "calendar_url"}
+    if unknown:
+        raise InvalidChange(f"unknown fields: {', '.join(sorted(unknown))}")
+    try:
+        tz = fields.get("timezone")
+        if not isinstance(tz, str):
+            raise InvalidChange("timezone must be an IANA time zone name such as America/New_York")
+        zone(tz)
+        shift = Shift.from_json(fields.get("shift"))
+    except InvalidRotation as error:
+        raise InvalidChange(str(error)) from None
+    handoff = fields.get("handoff")
+    try:
+        if not isinstance(handoff, str) or len(handoff) != 16:
+            raise ValueError
+        datetime.strptime(handoff, HANDOFF_FORMAT)
+    except ValueError:
+        raise InvalidChange(f"handoff {handoff!r} must be a local wall time written YYYY-MM-DDTHH:MM") from None
+    members = fields.get("members")
+    if not isinstance(members, list) or not all(isinstance(m, int) and not isinstance(m, bool) for m in members):
+        raise InvalidChange("members must be a list of contact ids in duty order")
+    if len(set(members)) != len(members):
+        raise InvalidChange("a contact can be in the rotation only once")
+    for contact_id in members:
+        if session.get(Contact, contact_id) is None:
+            raise InvalidChange(f"there is no contact {contact_id}")
+    backups = fields.get("backups", 1)
+    if not isinstance(backups, int) or isinstance(backups, bool) or not 0 <= backups <= MAX_BACKUPS:
+        raise InvalidChange(f"backups must be a whole number from 0 to {MAX_BACKUPS}")
+    effective_from = parse_instant(fields["effective_from"], "effective_from") if fields.get("effective_from") else now
+    if effective_from < now:
+        raise InvalidChange("a rotation change cannot take effect in the past")
+
+    before_rotation = rotation_in_force(session, effective_from)
+    before = duty_at(session, effective_from)
+    rotation = Rotation(
+        effective_from=effective_from,
+        timezone=tz,
+        handoff=handoff,
+        shift_kind=shift.kind,
+        shift_hours=shift.hours if shift.kind == "hours" else None,
+        backups=backups,
+        created_at=now,
+    )
+    rotation.members = [RotationMember(position=i, contact_id=c) for i, c in enumerate(members)]
+    session.add(rotation)
+    session.flush()
+    audit(session, at=now, actor=actor, action="rotation.saved", subject=f"rotation {rotation.id}",
+          before=rotation_json(before_rotation) if before_rotation else None, after=rotation_json(rotation))
+
+    kept = before.on_duty
+    if kept is not None and not before.override and kept.contact_id in members and before.shift_end is not None:
+        after = on_duty_at(plan_of(rotation), [], effective_from)
+        if after.on_duty is None or after.on_duty.contact_id != kept.contact_id:
+            override = Override(contact_id=kept.contact_id, start=effective_from, end=before.shift_end, created_at=now)
+            session.add(override)
+            session.flush()
+            audit(session, at=now, actor=actor, action="override.created", subject=f"override {override.id}",
+                  before=None, after={**override_json(override), "why": "keeps the current shift after a rotation change"})
+    session.commit()
+    return rotation
+
+
+def preview(fields: dict[str, Any], contacts: dict[int, Contact], start: datetime, end: datetime) -> list[ShiftSpan]:
+    """The shifts a rotation would give from `start` to `end`, before it is saved."""
+    try:
+        plan = RotationPlan(
+            timezone=fields["timezone"],
+            handoff=datetime.strptime(fields["handoff"], HANDOFF_FORMAT),
+            shift=Shift.from_json(fields["shift"]),
+            members=tuple(member_of(contacts[c]) for c in fields["members"]),
+            backups=fields.get("backups", 1),
+        )
+    except (InvalidRotation, KeyError, ValueError, TypeError) as error:
+        raise InvalidChange(f"cannot preview this rotation: {error}") from None
+    return shifts_between(plan, [], start, end)
+
+
+# ----------------------------------------------------------------------------- overrides
+
+
+def override_json(override: Override) -> dict[str, Any]:
+    """An override as the API and the audit trail show it."""
+    return {"id": override.id, "contact_id": override.contact_id, "start": override.start.isoformat(),
+            "end": override.end.isoformat()}
+
+
+def parse_instant(value: Any, name: str) -> datetime:
+    """An ISO 8601 time with a UTC offset; InvalidChange otherwise."""
+    if not isinstance(value, str):
+        raise InvalidChange(f"{name} must be an ISO 8601 time with a UTC offset, like 2026-11-26T09:00:00-05:00")
+    try:
+        instant = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidChange(f"{name} {value!r} is not an ISO 8601 time") from None
+    if instant.tzinfo is None:
+        raise InvalidChange(f"{name} {value!r} needs a UTC offset (Z or +HH:MM)")
+    return instant.astimezone(timezone.utc)
+
+
+def add_override(session: Session, fields: dict[str, Any], *, now: datetime, actor: str) -> Override:
+    """Put `contact_id` on duty from `start` to `end`."""
+    unknown = set(fields) - {"contact_id", "start", "end"}
+    if unknown:
+        raise InvalidChange(f"unknown fields: {', '.join(sorted(unknown))}")
+    contact_id = fields.get("contact_id")
+    if not isinstance(contact_id, int) or isinstance(contact_id, bool):
+        raise InvalidChange("contact_id must be a contact's id")
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise InvalidChange(f"there is no contact {contact_id}")
+    if not contact.active:
+        raise InvalidChange(f"{contact.name} is inactive; activate them before they cover a shift")
+    start, end = parse_instant(fields.get("start"), "start"), parse_instant(fields.get("end"), "end")
+    if end <= start:
+        raise InvalidChange("an override must end after it starts")
+    if end <= now:
+        raise InvalidChange("an override must not lie wholly in the past")
+    override = Override(contact_id=contact_id, start=start, end=end, created_at=now)
+    session.add(override)
+    session.flush()
+    audit(session, at=now, actor=actor, action="override.created", subject=f"override {override.id}",
+          before=None, after=override_json(override))
+    session.commit()
+    return override
+
+
+def delete_override(session: Session, override_id: int, *, now: datetime, actor: str) -> None:
+    """Remove an override."""
+    override = session.get(Override, override_id)
+    if override is None:
+        raise NotFound(f"there is no override {override_id}")
+    audit(session, at=now, actor=actor, action="override.deleted", subject=f"override {override.id}",
+          before=override_json(override), after=None)
+    session.delete(override)
+    session.commit()
+
+
+# ----------------------------------------------------------------------------- calendar feeds
+
+
+def feed_secret(session: Session, contact_id: int | None, now: datetime) -> str:
+    """The secret of the whole rotation's iCal feed (contact None) or a contact's own, made on first use."""
+    feed = session.scalar(
+        select(CalendarFeed).where(CalendarFeed.contact_id.is_(None) if contact_id is None else CalendarFeed.contact_id == contact_id)
+    )
+    if feed is None:
+        feed = CalendarFeed(secret=secrets.token_urlsafe(24), contact_id=contact_id, created_at=now)
+        session.add(feed)
+        session.commit()
+    return feed.secret
+
+
+def feed_by_secret(session: Session, secret: str) -> CalendarFeed | None:
+    """The feed a secret opens, or None."""
+    if not secret or len(secret) > 64:
+        return None
+    return session.scalar(select(CalendarFeed).where(CalendarFeed.secret == secret))
+

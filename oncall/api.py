@@ -1,0 +1,178 @@
+"""The REST API for contacts, the rotation, overrides and who is on call (contract §7).
+
+Thin views: parse JSON, call one service function, answer JSON. Domain errors become
+`{"error": "..."}` with 404 or 422; a bad body is 400; a missing token 401.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from sqlalchemy import func, select
+
+from app import current_clock, current_settings, db
+from oncall import service
+from oncall.access import ApiError, api_token_required, current_actor, handle_api_errors, json_body
+from oncall.models import Contact, Override
+from oncall.schedule import Member
+from oncall.service import InvalidChange, NotFound, contact_json, override_json, parse_instant, rotation_json
+
+bp = Blueprint("oncall_api", __name__, url_prefix="/api")
+handle_api_errors(bp)
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+@bp.errorhandler(InvalidChange)
+def _invalid(error: InvalidChange) -> Response:
+    db().rollback()
+    return _error(422, str(error))
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound) -> Response:
+    return _error(404, str(error))
+
+
+def _error(status: int, message: str) -> Response:
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+def page_args() -> tuple[int, int]:
+    """`limit` and `offset` from the query string, checked (shared by every list)."""
+    try:
+        limit = int(request.args.get("limit", DEFAULT_PAGE_SIZE))
+        offset = int(request.args.get("offset", 0))
+    except ValueError:
+        raise ApiError(400, "limit and offset must be whole numbers") from None
+    if not 1 <= limit <= MAX_PAGE_SIZE or offset < 0:
+        raise ApiError(400, f"limit must be 1 to {MAX_PAGE_SIZE} and offset 0 or more")
+    return limit, offset
+
+
+def page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> Response:
+    """A page of a list, with what a client needs to fetch the next one."""
+    return jsonify(items=items, total=total, limit=limit, offset=offset)
+
+
+def _calendar_url(contact_id: int | None) -> str:
+    secret = service.feed_secret(db(), contact_id, current_clock())
+    return url_for("oncall_feeds.calendar", secret=secret, _external=True)
+
+
+def _contact(contact: Contact) -> dict[str, Any]:
+    return {**contact_json(contact), "calendar_url": _calendar_url(contact.id)}
+
+
+def _member(member: Member | None) -> dict[str, Any] | None:
+    if member is None:
+        return None
+    return {"id": member.contact_id, "name": member.name, "phone": member.phone, "active": member.active}
+
+
+def _contact_id(raw: str) -> int:
+    if not raw.isdigit():
+        raise ApiError(404, f"there is no contact {raw}")
+    return int(raw)
+
+
+@bp.get("/contacts")
+@api_token_required
+def list_contacts() -> Response:
+    """Every contact, active or not, by id."""
+    limit, offset = page_args()
+    total = db().scalar(select(func.count()).select_from(Contact))
+    contacts = db().scalars(select(Contact).order_by(Contact.id).limit(limit).offset(offset)).all()
+    return page([_contact(c) for c in contacts], total, limit, offset)
+
+
+@bp.post("/contacts")
+@api_token_required
+def add_contact() -> tuple[Response, int]:
+    """Add a contact."""
+    contact = service.add_contact(db(), json_body(), region=current_settings().phone_region, now=current_clock(),
+                                  actor=current_actor())
+    return jsonify(_contact(contact)), 201
+
+
+@bp.get("/contacts/<raw_id>")
+@api_token_required
+def get_contact(raw_id: str) -> Response:
+    """One contact."""
+    return jsonify(_contact(service.get_contact(db(), _contact_id(raw_id))))
+
+
+@bp.patch("/contacts/<raw_id>")
+@api_token_required
+def update_contact(raw_id: str) -> Response:
+    """Change a contact's name, phone, email or active flag."""
+    contact = service.update_contact(db(), _contact_id(raw_id), json_body(), region=current_settings().phone_region,
+                                     now=current_clock(), actor=current_actor())
+    return jsonify(_contact(contact))
+
+
+@bp.get("/rotation")
+@api_token_required
+def get_rotation() -> Response:
+    """The rotation in force now, with its secret calendar feed."""
+    rotation = service.rotation_in_force(db(), current_clock())
+    return jsonify({**rotation_json(rotation), "calendar_url": _calendar_url(None)})
+
+
+@bp.put("/rotation")
+@api_token_required
+def put_rotation() -> Response:
+    """Save a new rotation version (from now, or from `effective_from`)."""
+    rotation = service.save_rotation(db(), json_body(), now=current_clock(), actor=current_actor())
+    return jsonify({**rotation_json(rotation), "calendar_url": _calendar_url(None)})
+
+
+@bp.get("/overrides")
+@api_token_required
+def list_overrides() -> Response:
+    """Overrides, soonest first; `?all=1` includes those that have ended."""
+    limit, offset = page_args()
+    query = select(Override)
+    if request.args.get("all") not in {"1", "true"}:
+        query = query.where(Override.end > current_clock())
+    total = db().scalar(select(func.count()).select_from(query.subquery()))
+    rows = db().scalars(query.order_by(Override.start, Override.id).limit(limit).offset(offset)).all()
+    return page([override_json(o) for o in rows], total, limit, offset)
+
+
+@bp.post("/overrides")
+@api_token_required
+def add_override() -> tuple[Response, int]:
+    """Put a contact on duty for a while."""
+    override = service.add_override(db(), json_body(), now=current_clock(), actor=current_actor())
+    return jsonify(override_json(override)), 201
+
+
+@bp.delete("/overrides/<raw_id>")
+@api_token_required
+def delete_override(raw_id: str) -> tuple[str, int]:
+    """Remove an override."""
+    if not raw_id.isdigit():
+        raise ApiError(404, f"there is no override {raw_id}")
+    service.delete_override(db(), int(raw_id), now=current_clock(), actor=current_actor())
+    return "", 204
+
+
+@bp.get("/oncall")
+@api_token_required
+def oncall() -> Response:
+    """Who is on duty at `at` (default now), who comes next, and the shift's bounds."""
+    at = parse_instant(request.args["at"], "at") if request.args.get("at") else current_clock()
+    duty = service.duty_at(db(), at)
+    return jsonify(
+        at=at.isoformat(),
+        on_duty=_member(duty.on_duty),
+        escalation=[_member(m) for m in duty.escalation],
+        shift_start=duty.shift_start.isoformat() if duty.shift_start else None,
+        shift_end=duty.shift_end.isoformat() if duty.shift_end else None,
+        override=duty.override,
+    )
