@@ -74,10 +74,15 @@ def _member(member: Member | None) -> dict[str, Any] | None:
     return {"id": member.contact_id, "name": member.name, "phone": member.phone, "active": member.active}
 
 
-def _contact_id(raw: str) -> int:
-    if not raw.isdigit():
-        raise ApiError(404, f"there is no contact {raw}")
+def row_id(raw: str, what: str) -> int:
+    """A row id from the URL; anything that cannot be one is simply not found."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise ApiError(404, f"there is no {what} {raw[:40]}")
     return int(raw)
+
+
+def _contact_id(raw: str) -> int:
+    return row_id(raw, "contact")
 
 
 @bp.get("/contacts")
@@ -156,9 +161,7 @@ def add_override() -> tuple[Response, int]:
 @api_token_required
 def delete_override(raw_id: str) -> tuple[str, int]:
     """Remove an override."""
-    if not raw_id.isdigit():
-        raise ApiError(404, f"there is no override {raw_id}")
-    service.delete_override(db(), int(raw_id), now=current_clock(), actor=current_actor())
+    service.delete_override(db(), row_id(raw_id, "override"), now=current_clock(), actor=current_actor())
     return "", 204
 
 

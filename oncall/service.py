@@ -92,12 +92,21 @@ def duty_at(session: Session, at: datetime) -> Duty:
     duty = on_duty_at(plan_of(rotation) if rotation else None, overrides_at(session, at), at)
     if duty.override or rotation is None or duty.shift_start is None:
         return duty
+    # The stretch this person is on duty is also cut by overrides before and after `at`,
+    # so the answer matches the timeline and the calendar feed.
+    start, end = max(duty.shift_start, rotation.effective_from), duty.shift_end
     next_start = _next_version_start(session, at)
-    return replace(
-        duty,
-        shift_start=max(duty.shift_start, rotation.effective_from),
-        shift_end=min(duty.shift_end, next_start) if next_start else duty.shift_end,
-    )
+    if next_start is not None:
+        end = min(end, next_start)
+    nearby = session.scalars(select(Override).where(Override.start < end, Override.end > start))
+    for override in nearby:
+        if not override.contact.active:
+            continue
+        if override.start > at:
+            end = min(end, override.start)
+        elif override.end <= at:
+            start = max(start, override.end)
+    return replace(duty, shift_start=start, shift_end=end)
 
 
 def timeline(session: Session, start: datetime, end: datetime) -> list[ShiftSpan]:

@@ -1,0 +1,277 @@
+"""The REST API for contacts, the rotation, overrides and who is on call (contract §7)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oncall.access import issue_api_token
+from oncall.models import AuditEntry, Override, Rotation
+from tests.conftest import Team
+
+UTC = timezone.utc
+
+
+@pytest.fixture
+def api(client, session: Session, clock):
+    """A test client that sends a valid bearer token."""
+    token = issue_api_token(session, "tests", clock.now)
+
+    class Api:
+        def __getattr__(self, method: str):
+            def call(path: str, **kwargs):
+                headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+                return getattr(client, method)(path, headers=headers, **kwargs)
+
+            return call
+
+    return Api()
+
+
+# ----------------------------------------------------------------------------- tokens
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer"}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic dXNlcjpwYXNz"},
+     {"Authorization": "Bearer " + "x" * 5000}],
+)
+@pytest.mark.parametrize("path", ["/api/contacts", "/api/rotation", "/api/overrides", "/api/oncall"])
+def test_a_missing_or_wrong_token_gets_401_with_a_reason(client, session: Session, headers, path: str) -> None:
+    response = client.get(path, headers=headers)
+    assert response.status_code == 401
+    assert "token" in response.json["error"].lower() or "authorization" in response.json["error"].lower()
+
+
+def test_the_token_command_prints_a_working_token_as_its_last_line(app, client, session: Session) -> None:
+    output = app.test_cli_runner().invoke(args=["create-api-token", "deploy-bot"]).output
+    token = output.strip().splitlines()[-1]
+    assert client.get("/api/contacts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    from oncall.models import ApiToken
+
+    stored = session.scalars(select(ApiToken)).one()
+    assert stored.name == "deploy-bot" and stored.token_hash != token and token not in stored.token_hash
+
+
+def test_create_admin_takes_the_password_from_admin_password(app, session: Session, clock) -> None:
+    from oncall.access import check_login
+
+    result = app.test_cli_runner().invoke(args=["create-admin", "maria"], env={"ADMIN_PASSWORD": "correct horse battery"})
+    assert result.exit_code == 0, result.output
+    assert check_login(session, "maria", "correct horse battery", clock.now) is not None
+    assert check_login(session, "maria", "wrong password!", clock.now) is None
+
+
+def test_create_admin_refuses_a_short_password(app) -> None:
+    result = app.test_cli_runner().invoke(args=["create-admin", "maria"], env={"ADMIN_PASSWORD": "short"})
+    assert result.exit_code != 0 and "at least 10 characters" in result.output
+
+
+# ----------------------------------------------------------------------------- contacts
+
+
+def test_contacts_can_be_added_listed_and_changed(api, session: Session) -> None:
+    created = api.post("/api/contacts", json={"name": "Priya Raman", "phone": "(415) 555-0101", "email": "p@example.com"})
+    assert created.status_code == 201
+    body = created.json
+    assert body["phone"] == "+14155550101" and body["active"] is True
+    assert body["calendar_url"].startswith("http://localhost/oncall/") and body["calendar_url"].endswith(".ics")
+
+    changed = api.patch(f"/api/contacts/{body['id']}", json={"active": False, "name": "Priya R."})
+    assert changed.status_code == 200 and changed.json["active"] is False and changed.json["name"] == "Priya R."
+
+    listed = api.get("/api/contacts").json
+    assert listed["total"] == 1 and listed["items"][0]["name"] == "Priya R."
+    actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["contact.created", "contact.updated"]
+    assert session.scalars(select(AuditEntry)).first().actor == "api:tests"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"name": "X", "phone": "12"}, "not a valid phone number"),
+        ({"name": "X", "phone": "+1 415 555"}, "not a valid phone number"),
+        ({"name": "", "phone": "+14155550101"}, "name"),
+        ({"name": "X", "phone": "+14155550101", "email": "nope"}, "email"),
+        ({"name": "X", "phone": "+14155550101", "active": "yes"}, "active"),
+        ({"name": "X", "phone": "+14155550101", "role": "boss"}, "unknown fields: role"),
+        ({"name": "X" * 121, "phone": "+14155550101"}, "name"),
+    ],
+)
+def test_a_bad_contact_gets_422_with_a_clear_message(api, body, message: str) -> None:
+    response = api.post("/api/contacts", json=body)
+    assert response.status_code == 422 and message in response.json["error"]
+
+
+@pytest.mark.parametrize("data", ["{not json", "[1, 2]", "", "\xff\xfe"])
+def test_a_body_that_is_not_a_json_object_gets_400(api, data: str) -> None:
+    response = api.post("/api/contacts", data=data, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.json["error"]
+
+
+@pytest.mark.parametrize("raw", ["999", "abc", "1" * 5000, "1;DROP TABLE contacts"])
+def test_an_unknown_contact_gets_404(api, raw: str) -> None:
+    assert api.patch(f"/api/contacts/{raw}", json={"active": False}).status_code == 404
+    assert api.get(f"/api/contacts/{raw}").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=abc", "offset=-1", "limit=100000"])
+def test_bad_pagination_gets_400(api, query: str) -> None:
+    assert api.get(f"/api/contacts?{query}").status_code == 400
+
+
+def test_lists_are_paginated(api, team: Team) -> None:
+    first = api.get("/api/contacts?limit=2").json
+    second = api.get("/api/contacts?limit=2&offset=2").json
+    assert first["total"] == second["total"] == 3
+    assert [c["name"] for c in first["items"] + second["items"]] == ["Priya Raman", "Tom Berg", "Ana Souza"]
+
+
+# ----------------------------------------------------------------------------- rotation
+
+
+def test_the_rotation_reads_back_as_saved_with_its_calendar(api, team: Team) -> None:
+    body = api.get("/api/rotation").json
+    assert body["timezone"] == "America/New_York" and body["handoff"] == "2026-11-23T09:00"
+    assert body["shift"] == "weekly" and body["backups"] == 1
+    assert body["members"] == [team.priya.id, team.tom.id, team.ana.id]
+    assert body["calendar_url"].endswith(".ics")
+
+
+def test_putting_a_rotation_saves_a_new_version_from_now(api, team: Team, session: Session, clock) -> None:
+    new = {"timezone": "Europe/London", "handoff": "2026-11-26T08:00", "shift": {"hours": 12},
+           "members": [team.tom.id, team.ana.id], "backups": 1}
+    response = api.put("/api/rotation", json=new)
+    assert response.status_code == 200, response.json
+    assert response.json["shift"] == {"hours": 12} and response.json["effective_from"] == clock.now.isoformat()
+    versions = session.scalars(select(Rotation).order_by(Rotation.id)).all()
+    assert len(versions) == 2, "the old version stays, so the past is unchanged"
+    # Priya was on duty and was removed: nobody keeps her shift; the new order applies now.
+    assert api.get("/api/oncall").json["on_duty"]["name"] in {"Tom Berg", "Ana Souza"}
+    assert api.get("/api/oncall?at=2026-11-25T12:00:00Z").json["on_duty"]["name"] == "Priya Raman"
+
+
+def test_the_person_on_duty_keeps_the_shift_when_the_order_changes_around_them(api, team: Team, session: Session) -> None:
+    new = {"timezone": "America/New_York", "handoff": "2026-11-23T09:00", "shift": "weekly",
+           "members": [team.ana.id, team.priya.id, team.tom.id], "backups": 1}
+    assert api.put("/api/rotation", json=new).status_code == 200
+    now = api.get("/api/oncall").json
+    assert now["on_duty"]["name"] == "Priya Raman" and now["override"] is True
+    assert now["shift_end"] == "2026-11-30T14:00:00+00:00", "until her shift would have ended"
+    after = api.get("/api/oncall?at=2026-11-30T14:00:00Z").json
+    assert after["on_duty"]["name"] == "Priya Raman", "then the new order: week k=1 is the second member"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"timezone": "Mars/Base"}, "Mars/Base"),
+        ({"handoff": "2026-11-23 09:00"}, "YYYY-MM-DDTHH:MM"),
+        ({"handoff": "2026-02-30T09:00"}, "YYYY-MM-DDTHH:MM"),
+        ({"shift": "monthly"}, "monthly"),
+        ({"shift": {"hours": 0}}, ""),
+        ({"members": [1, 1]}, "only once"),
+        ({"members": [99999]}, "no contact 99999"),
+        ({"members": "1,2"}, "list of contact ids"),
+        ({"backups": -1}, "backups"),
+        ({"backups": True}, "backups"),
+        ({"effective_from": "2020-01-01T00:00:00Z"}, "past"),
+        ({"effective_from": "2027-01-01T00:00"}, "UTC offset"),
+        ({"colour": "red"}, "unknown fields"),
+    ],
+)
+def test_a_bad_rotation_gets_422_with_a_clear_message(api, team: Team, change: dict, message: str) -> None:
+    good = {"timezone": "America/New_York", "handoff": "2026-11-23T09:00", "shift": "weekly",
+            "members": [team.priya.id], "backups": 1}
+    response = api.put("/api/rotation", json={**good, **change})
+    assert response.status_code == 422 and message in response.json["error"]
+
+
+def test_an_empty_line_has_an_empty_rotation(api) -> None:
+    body = api.get("/api/rotation").json
+    assert body["members"] == [] and body["timezone"] is None
+
+
+# ----------------------------------------------------------------------------- overrides and on call
+
+
+def test_an_override_changes_who_is_on_call_and_can_be_removed(api, team: Team, session: Session, clock) -> None:
+    start, end = clock.now, clock.now + timedelta(days=1)
+    created = api.post("/api/overrides", json={"contact_id": team.ana.id, "start": start.isoformat(),
+                                               "end": "2026-11-26T22:00:00-05:00"})
+    assert created.status_code == 201
+    assert created.json["end"] == end.isoformat()
+    oncall = api.get("/api/oncall").json
+    assert oncall["override"] is True and oncall["on_duty"]["name"] == "Ana Souza"
+    assert [c["name"] for c in oncall["escalation"]] == ["Priya Raman"]
+    assert api.get("/api/overrides").json["items"][0]["id"] == created.json["id"]
+
+    assert api.delete(f"/api/overrides/{created.json['id']}").status_code == 204
+    assert api.get("/api/oncall").json["on_duty"]["name"] == "Priya Raman"
+    assert api.delete(f"/api/overrides/{created.json['id']}").status_code == 404
+    actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["override.created", "override.deleted"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"contact_id": 99999, "start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"}, "no contact"),
+        ({"contact_id": "1", "start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"}, "contact_id"),
+        ({"start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"}, "contact_id"),
+        ("swap", "end after it starts"),
+        ("naive", "UTC offset"),
+        ("past", "past"),
+        ("garbage", "ISO 8601"),
+    ],
+)
+def test_a_bad_override_gets_422(api, team: Team, session: Session, body, message: str) -> None:
+    base = {"contact_id": team.tom.id, "start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"}
+    body = {
+        "swap": {**base, "start": base["end"], "end": base["start"]},
+        "naive": {**base, "start": "2026-11-26T00:00"},
+        "past": {**base, "start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"},
+        "garbage": {**base, "end": "tomorrow"},
+    }.get(body, body) if isinstance(body, str) else body
+    response = api.post("/api/overrides", json=body)
+    assert response.status_code == 422 and message in response.json["error"]
+    assert session.scalars(select(Override)).all() == []
+
+
+def test_an_inactive_contact_cannot_cover_a_shift(api, team: Team, session: Session) -> None:
+    team.tom.active = False
+    session.commit()
+    response = api.post("/api/overrides", json={"contact_id": team.tom.id, "start": "2026-11-26T00:00:00Z",
+                                                "end": "2026-11-27T00:00:00Z"})
+    assert response.status_code == 422 and "inactive" in response.json["error"]
+
+
+def test_oncall_answers_for_any_time_with_shift_bounds(api, team: Team) -> None:
+    body = api.get("/api/oncall?at=2026-12-01T12:00:00-05:00").json
+    assert body["on_duty"]["name"] == "Tom Berg" and body["override"] is False
+    assert body["shift_start"] == "2026-11-30T14:00:00+00:00" and body["shift_end"] == "2026-12-07T14:00:00+00:00"
+    assert [c["name"] for c in body["escalation"]] == ["Ana Souza"]
+
+
+@pytest.mark.parametrize("at", ["yesterday", "2026-12-01T12:00", "2026-13-01T00:00:00Z"])
+def test_oncall_with_a_bad_time_gets_a_4xx(api, team: Team, at: str) -> None:
+    response = api.get(f"/api/oncall?at={at}")
+    assert response.status_code in {400, 422} and response.json["error"]
+
+
+def test_an_empty_line_has_nobody_on_call(api) -> None:
+    body = api.get("/api/oncall").json
+    assert body["on_duty"] is None and body["escalation"] == [] and body["shift_start"] is None
+
+
+def test_shift_bounds_stop_where_a_saved_change_takes_effect(api, team: Team, clock) -> None:
+    change_at = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    new = {"timezone": "America/New_York", "handoff": "2026-11-23T09:00", "shift": "weekly",
+           "members": [team.tom.id, team.priya.id], "backups": 1, "effective_from": change_at.isoformat()}
+    assert api.put("/api/rotation", json=new).status_code == 200
+    before = api.get("/api/oncall").json
+    assert before["shift_end"] == change_at.isoformat()

@@ -1,0 +1,86 @@
+"""The iCal feeds: they parse, carry the time zone, and list the same shifts as /api/oncall."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import icalendar
+import pytest
+from sqlalchemy.orm import Session
+
+from oncall.access import issue_api_token
+from tests.conftest import add_contact, add_override, add_rotation
+
+UTC = timezone.utc
+
+
+@pytest.fixture
+def daily_team(session: Session, clock):
+    """A daily 08:00 New York rotation of three, an override, and a clock before the November DST change."""
+    clock.set(datetime(2026, 10, 20, 15, 0, tzinfo=UTC))
+    people = [add_contact(session, n, p) for n, p in
+              [("Priya Raman", "+14155550101"), ("Tom Berg", "+14155550102"), ("Ana Souza", "+14155550103")]]
+    add_rotation(session, people, handoff="2026-10-01T08:00", shift_kind="daily")
+    # Ana covers across the 2026-11-01 change, from Saturday noon to Monday 10:00 New York.
+    add_override(session, people[2], datetime(2026, 10, 31, 16, 0, tzinfo=UTC), datetime(2026, 11, 2, 15, 0, tzinfo=UTC))
+    session.commit()
+    return people
+
+
+def feed(client, url: str) -> icalendar.Calendar:
+    path = url.split("localhost", 1)[1]
+    response = client.get(path)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    return icalendar.Calendar.from_ical(response.data)
+
+
+def events(calendar: icalendar.Calendar) -> list[tuple[datetime, datetime, str]]:
+    return sorted(
+        (e.decoded("dtstart").astimezone(UTC), e.decoded("dtend").astimezone(UTC), str(e["summary"]))
+        for e in calendar.walk("VEVENT")
+    )
+
+
+def test_the_rotation_feed_lists_the_same_shifts_as_the_api_for_30_days_across_dst(client, session, clock, daily_team) -> None:
+    token = issue_api_token(session, "tests", clock.now)
+    auth = {"Authorization": f"Bearer {token}"}
+    calendar = feed(client, client.get("/api/rotation", headers=auth).json["calendar_url"])
+    listed = [e for e in events(calendar) if e[1] > clock.now and e[0] < clock.now + timedelta(days=30)]
+    assert len(listed) >= 30
+
+    for (start, end, summary), following in zip(listed, listed[1:]):
+        assert end == following[0], "shifts follow each other with no gap"
+    for start, end, summary in listed:
+        for at in (max(start, clock.now), end - timedelta(seconds=1)):
+            duty = client.get(f"/api/oncall?at={at.isoformat().replace('+00:00', 'Z')}", headers=auth).json
+            assert summary == f"On call: {duty['on_duty']['name']}" + (" (override)" if duty["override"] else "")
+            assert duty["shift_start"] <= at.isoformat() < duty["shift_end"]
+            if not duty["override"]:
+                assert (duty["shift_start"], duty["shift_end"]) == (start.isoformat(), end.isoformat())
+
+    # Handoffs stay at 08:00 New York on both sides of the change (EDT 12:00 UTC, EST 13:00 UTC).
+    starts = {s for s, _, summary in listed if "override" not in summary}
+    assert datetime(2026, 10, 30, 12, 0, tzinfo=UTC) in starts
+    assert datetime(2026, 11, 3, 13, 0, tzinfo=UTC) in starts
+
+
+def test_the_feed_carries_the_rotation_time_zone(client, session, clock, daily_team) -> None:
+    token = issue_api_token(session, "tests", clock.now)
+    calendar = feed(client, client.get("/api/rotation", headers={"Authorization": f"Bearer {token}"}).json["calendar_url"])
+    zones = [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")]
+    assert zones == ["America/New_York"]
+    first = next(iter(calendar.walk("VEVENT")))
+    assert first["dtstart"].params["TZID"] == "America/New_York"
+
+
+def test_a_contacts_feed_lists_only_their_shifts(client, session, clock, daily_team) -> None:
+    token = issue_api_token(session, "tests", clock.now)
+    ana = client.get(f"/api/contacts/{daily_team[2].id}", headers={"Authorization": f"Bearer {token}"}).json
+    listed = events(feed(client, ana["calendar_url"]))
+    assert listed and all("Ana Souza" in summary for _, _, summary in listed)
+    assert any("(override)" in summary for _, _, summary in listed)
+
+
+@pytest.mark.parametrize("secret", ["nope", "x" * 500, "../etc/passwd"])
+def test_an_unknown_secret_finds_no_feed(client, session, secret: str) -> None:
+    assert client.get(f"/oncall/{secret}.ics").status_code == 404
