@@ -15,6 +15,7 @@ from app import current_clock, current_settings, db
 from oncall import service
 from oncall.access import ApiError, api_token_required, current_actor, handle_api_errors, json_body
 from oncall.models import Contact, Override
+from oncall.openapi import document
 from oncall.schedule import Member
 from oncall.service import InvalidChange, NotFound, contact_json, override_json, parse_instant, rotation_json
 
@@ -179,3 +180,9 @@ def oncall() -> Response:
         shift_end=duty.shift_end.isoformat() if duty.shift_end else None,
         override=duty.override,
     )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The API's OpenAPI 3.1 description (no token needed)."""
+    return jsonify(document())

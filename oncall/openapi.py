@@ -1,0 +1,195 @@
+"""The OpenAPI 3.1 description of the REST API (contract §7), served at /api/openapi.json.
+
+Written by hand from the contract, in one place; a test checks that it names exactly
+the routes the app serves under /api.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with a UTC offset"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+E164 = {"type": "string", "pattern": r"^\+[1-9]\d{1,14}$", "description": "E.164; national numbers are read in PHONE_REGION"}
+EVENT = {"type": "object", "properties": {"at": TIME, "kind": {"type": "string"}, "detail": {"type": "string"}}}
+PAGE = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+]
+
+
+def _page_of(item: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            "total": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "offset": {"type": "integer"},
+        },
+    }
+
+
+def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    if schema is None:
+        return {"description": description}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    reasons = {400: "bad request (JSON, query)", 401: "missing or wrong token", 404: "not found",
+               409: "conflict", 422: "invalid field (the message says which)"}
+    return {str(code): _answer(reasons[code], ERROR) for code in (401, *codes)}
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string", "pattern": r"^\d+$"}}
+    row = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Support line API",
+            "version": "1",
+            "description": "Contacts, the 24x7 rotation, overrides, who is on call, tickets and the call log. "
+                           "Send `Authorization: Bearer <token>` (`flask --app app create-api-token NAME`).",
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/contacts": {
+                "get": {"summary": "List contacts", "parameters": PAGE,
+                        "responses": {"200": _answer("a page of contacts", _page_of("Contact")), **_errors(400)}},
+                "post": {"summary": "Add a contact", "requestBody": _body("ContactInput"),
+                         "responses": {"201": _answer("the contact", _ref("Contact")), **_errors(400, 422)}},
+            },
+            "/api/contacts/{id}": {
+                "parameters": [row],
+                "get": {"summary": "One contact", "responses": {"200": _answer("the contact", _ref("Contact")), **_errors(404)}},
+                "patch": {"summary": "Change a contact", "requestBody": _body("ContactInput"),
+                          "responses": {"200": _answer("the contact", _ref("Contact")), **_errors(400, 404, 422)}},
+            },
+            "/api/rotation": {
+                "get": {"summary": "The rotation in force now",
+                        "responses": {"200": _answer("the rotation", _ref("Rotation")), **_errors()}},
+                "put": {"summary": "Save a new rotation version (from now, or effective_from; never the past)",
+                        "requestBody": _body("RotationInput"),
+                        "responses": {"200": _answer("the saved rotation", _ref("Rotation")), **_errors(400, 422)}},
+            },
+            "/api/overrides": {
+                "get": {"summary": "Overrides that have not ended (all=1: every one)",
+                        "parameters": PAGE + [{"name": "all", "in": "query", "schema": {"type": "string", "enum": ["1", "true"]}}],
+                        "responses": {"200": _answer("a page of overrides", _page_of("Override")), **_errors(400)}},
+                "post": {"summary": "Put a contact on duty for a while", "requestBody": _body("OverrideInput"),
+                         "responses": {"201": _answer("the override", _ref("Override")), **_errors(400, 422)}},
+            },
+            "/api/overrides/{id}": {
+                "parameters": [row],
+                "delete": {"summary": "Remove an override", "responses": {"204": _answer("removed"), **_errors(404)}},
+            },
+            "/api/oncall": {
+                "get": {"summary": "Who is on duty at a time (default now)",
+                        "parameters": [{"name": "at", "in": "query", "schema": TIME}],
+                        "responses": {"200": _answer("who is on duty", _ref("OnCall")), **_errors(400, 422)}},
+            },
+            "/api/tickets": {
+                "get": {"summary": "List tickets, newest first",
+                        "parameters": PAGE + [
+                            {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "acknowledged", "resolved"]}},
+                            {"name": "severity", "in": "query", "schema": {"type": "string", "enum": ["critical", "high", "normal", "low"]}},
+                        ],
+                        "responses": {"200": _answer("a page of tickets", _page_of("Ticket")), **_errors(400)}},
+                "post": {"summary": "Open a ticket", "requestBody": _body("TicketInput"),
+                         "responses": {"201": _answer("the ticket", _ref("Ticket")), **_errors(400, 422)}},
+            },
+            "/api/tickets/{number}": {
+                "parameters": [number],
+                "get": {"summary": "One ticket", "responses": {"200": _answer("the ticket", _ref("Ticket")), **_errors(404)}},
+                "patch": {"summary": "Change status, severity (recomputes response_due_at from created_at), "
+                                     "description or callback number",
+                          "requestBody": _body("TicketChange"),
+                          "responses": {"200": _answer("the ticket", _ref("Ticket")), **_errors(400, 404, 409, 422)}},
+            },
+            "/api/calls": {
+                "get": {"summary": "The call log, newest first", "parameters": PAGE,
+                        "responses": {"200": _answer("a page of calls", _page_of("Call")), **_errors(400)}},
+            },
+            "/api/calls/{call_sid}": {
+                "parameters": [{"name": "call_sid", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "get": {"summary": "One call with every step", "responses": {"200": _answer("the call", _ref("Call")), **_errors(404)}},
+            },
+            "/api/openapi.json": {
+                "get": {"summary": "This document", "security": [], "responses": {"200": _answer("OpenAPI 3.1", {"type": "object"})}},
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+                "Contact": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "phone": E164,
+                    "email": {"type": ["string", "null"]}, "active": {"type": "boolean"},
+                    "calendar_url": {"type": "string", "format": "uri", "readOnly": True}}},
+                "ContactInput": {"type": "object", "additionalProperties": False, "properties": {
+                    "name": {"type": "string", "maxLength": 120}, "phone": {"type": "string"},
+                    "email": {"type": ["string", "null"]}, "active": {"type": "boolean"}}},
+                "Shift": {"oneOf": [{"type": "string", "enum": ["daily", "weekly"]},
+                                    {"type": "object", "required": ["hours"], "properties": {"hours": {"type": "integer", "minimum": 1}}}]},
+                "Rotation": {"type": "object", "properties": {
+                    "timezone": {"type": ["string", "null"]},
+                    "handoff": {"type": ["string", "null"], "description": "local wall time YYYY-MM-DDTHH:MM"},
+                    "shift": _ref("Shift"), "members": {"type": "array", "items": {"type": "integer"}},
+                    "backups": {"type": "integer"}, "effective_from": NULLABLE_TIME,
+                    "calendar_url": {"type": "string", "format": "uri", "readOnly": True}}},
+                "RotationInput": {"type": "object", "required": ["timezone", "handoff", "shift", "members"], "properties": {
+                    "timezone": {"type": "string"}, "handoff": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d$"},
+                    "shift": _ref("Shift"), "members": {"type": "array", "items": {"type": "integer"}},
+                    "backups": {"type": "integer", "minimum": 0, "maximum": 10}, "effective_from": TIME}},
+                "Override": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "contact_id": {"type": "integer"}, "start": TIME, "end": TIME}},
+                "OverrideInput": {"type": "object", "required": ["contact_id", "start", "end"], "properties": {
+                    "contact_id": {"type": "integer"}, "start": TIME, "end": TIME}},
+                "Member": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "phone": E164, "active": {"type": "boolean"}}},
+                "OnCall": {"type": "object", "properties": {
+                    "at": TIME, "on_duty": {"oneOf": [_ref("Member"), {"type": "null"}]},
+                    "escalation": {"type": "array", "items": _ref("Member")},
+                    "shift_start": NULLABLE_TIME, "shift_end": NULLABLE_TIME, "override": {"type": "boolean"}}},
+                "Ticket": {"type": "object", "properties": {
+                    "number": {"type": "integer"},
+                    "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},
+                    "status": {"type": "string", "enum": ["open", "acknowledged", "resolved"]},
+                    "source": {"type": "string", "enum": ["phone", "web", "api"]},
+                    "caller_number": {"type": ["string", "null"]}, "callback_number": {"type": ["string", "null"]},
+                    "description": {"type": ["string", "null"]}, "created_at": TIME, "response_due_at": TIME,
+                    "first_response_at": NULLABLE_TIME, "responded_by": {"type": ["string", "null"]},
+                    "resolved_at": NULLABLE_TIME, "call_sid": {"type": ["string", "null"]},
+                    "recording_url": {"type": ["string", "null"]}, "transcript": {"type": ["string", "null"]},
+                    "events": {"type": "array", "items": EVENT}}},
+                "TicketInput": {"type": "object", "required": ["severity"], "properties": {
+                    "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},
+                    "description": {"type": "string"}, "caller_number": {"type": "string"},
+                    "callback_number": {"type": "string"}}},
+                "TicketChange": {"type": "object", "properties": {
+                    "status": {"type": "string", "enum": ["open", "acknowledged", "resolved"]},
+                    "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},
+                    "description": {"type": "string"}, "callback_number": {"type": ["string", "null"]}}},
+                "Call": {"type": "object", "properties": {
+                    "call_sid": {"type": "string"}, "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
+                    "status": {"type": "string"}, "started_at": TIME, "ended_at": NULLABLE_TIME,
+                    "duration": {"type": ["integer", "null"]}, "ticket": {"type": ["integer", "null"]},
+                    "answered_by": {"type": ["string", "null"]},
+                    "outcome": {"type": ["string", "null"],
+                                "enum": ["connected", "voicemail", "status_lookup", "abandoned", "fallback", None]},
+                    "events": {"type": "array", "items": EVENT}}},
+            },
+        },
+    }
