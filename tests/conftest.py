@@ -204,3 +204,18 @@ def team(session: Session) -> Team:
     rotation = add_rotation(session, [priya, tom, ana], backups=1)
     session.commit()
     return Team(priya, tom, ana, rotation)
+
+
+@pytest.fixture
+def live_line(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on a loopback port (a thread), for clients outside Flask."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
