@@ -300,6 +300,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from oncall.access import create_admin_command, create_api_token_command
     from ivr.terminal import call_command, text_command
     from oncall.demo import seed_demo_command
+    from tickets.worker import worker_command
 
     app.add_url_rule("/healthz", "healthz", _health)
 
@@ -309,6 +310,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(call_command)
     app.cli.add_command(text_command)
+    app.cli.add_command(worker_command)
     return app
 
 

@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 from app import create_app, engine_for, upgrade_schema
 from ivr.models import CallEvent, CallLog
 from oncall.models import AdminUser, ApiToken, AuditEntry, CalendarFeed, Contact, Override, Rotation, RotationMember
-from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketCounter, TicketEvent
+from tickets.models import FIRST_TICKET_NUMBER, Notification, Ticket, TicketCounter, TicketEvent
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_BASE = "https://support.example.com"
 SUPPORT_NUMBER = "+18005550199"
 
 # The line's own tables, children first, so they can be emptied between tests.
-TABLES = (CallEvent, TicketEvent, CallLog, Ticket, Override, RotationMember, Rotation, CalendarFeed, Contact,
+TABLES = (CallEvent, TicketEvent, Notification, CallLog, Ticket, Override, RotationMember, Rotation, CalendarFeed, Contact,
           AuditEntry, ApiToken, AdminUser)
 
 

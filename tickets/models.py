@@ -66,3 +66,32 @@ class TicketCounter(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     next_number: Mapped[int]
+
+
+class Notification(Base):
+    """A message the line sends or will send: the outbox.
+
+    Written in the same transaction as the change that causes it; the worker sends it
+    through Twilio and records each attempt. `dedupe_key` makes "once per ticket" hold
+    even when the SLA clock runs twice or two workers run at once.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    to_number: Mapped[str] = mapped_column(String(20), index=True)
+    recipient: Mapped[str | None] = mapped_column(String(120))  # the contact's name, for pages and logs
+    channel: Mapped[str] = mapped_column(String(8))  # sms | call
+    kind: Mapped[str] = mapped_column(String(16))  # new_ticket, missed_call, voicemail, sla_50, sla_80, sla_breach, callback
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    sent_at: Mapped[datetime | None]
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+    ticket: Mapped[Ticket | None] = relationship()

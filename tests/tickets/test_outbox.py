@@ -1,0 +1,263 @@
+"""The outbox and the worker: exact requests to Twilio's REST API, retries, bundling, SLA clock."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+import responses
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import engine_for
+from oncall.schedule import Duty, Member
+from tickets import messages
+from tickets.escalation import checkpoints_reached, run_sla_clock
+from tickets.models import Notification, Ticket
+from tickets.outbox import MAX_ATTEMPTS, RATE_LIMIT, TwilioSender, enqueue, retry_delay, send_due
+from tickets.service import open_ticket
+from tickets.sla import Severity, business_calendar
+
+ACCOUNT = "AC" + "1" * 32
+MESSAGES = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+CALLS = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json"
+SUPPORT = "+18005550199"
+PRIYA = Member(1, "Priya Raman", "+14155550101")
+TOM = Member(2, "Tom Berg", "+14155550102")
+ANA = Member(3, "Ana Souza", "+14155550103")
+CALENDAR = business_calendar("America/New_York", "US")
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)
+
+
+def sender() -> TwilioSender:
+    return TwilioSender(ACCOUNT, "token", SUPPORT, timeout=2)
+
+
+def twilio_accepts(sid: str = "SM" + "a" * 32, url: str = MESSAGES) -> None:
+    responses.add(responses.POST, url, json={"sid": sid, "status": "queued"}, status=201)
+
+
+def form(call) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(call.request.body).items()}
+
+
+def ticket(session: Session, severity: Severity = Severity.CRITICAL, at: datetime = NOW) -> Ticket:
+    t = open_ticket(session, severity=severity, source="phone", now=at, calendar=CALENDAR,
+                    caller_number="+12125550147", callback_number="+12125550147")
+    session.flush()
+    return t
+
+
+def queue(session: Session, t: Ticket | None, to: str = PRIYA.phone, kind: str = "new_ticket", body: str = "hello",
+          at: datetime = NOW) -> Notification:
+    n = enqueue(session, ticket=t, to_number=to, recipient="Priya Raman", kind=kind, body=body, now=at)
+    session.commit()
+    return n
+
+
+@responses.activate
+def test_a_due_text_is_sent_with_the_exact_request_and_marked_sent(session: Session) -> None:
+    t = ticket(session)
+    n = queue(session, t, body=messages.new_ticket(t.number, "critical", "+12125550147", "+12125550147",
+                                                    t.response_due_at, "America/New_York"))
+    twilio_accepts("SM" + "b" * 32)
+    assert send_due(session, sender(), NOW) == 1
+    assert form(responses.calls[0]) == {
+        "To": PRIYA.phone, "From": SUPPORT,
+        "Body": "New critical ticket 10001 from +12125550147. Respond by Thu 26 Nov 12:00 AM EST. "
+                "Reply ACK 10001 or CALL 10001.",
+    }
+    session.refresh(n)
+    assert (n.status, n.attempts, n.provider_sid, n.sent_at) == ("sent", 1, "SM" + "b" * 32, NOW)
+
+
+@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 429}, {"body": requests.exceptions.ConnectTimeout()}])
+@responses.activate
+def test_a_failed_send_is_retried_with_backoff_then_marked_failed(session: Session, failure) -> None:
+    t = ticket(session)
+    n = queue(session, t)
+    if "body" in failure:
+        responses.add(responses.POST, MESSAGES, body=failure["body"])
+    else:
+        responses.add(responses.POST, MESSAGES, json={"code": 20500, "message": "oops", "status": failure["status"]},
+                      status=failure["status"])
+    now = NOW
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        assert send_due(session, sender(), now) == 1
+        session.refresh(n)
+        assert n.attempts == attempt and n.sent_at is None and n.last_error
+        if attempt < MAX_ATTEMPTS:
+            assert n.status == "pending" and n.next_attempt_at == now + retry_delay(attempt)
+            assert send_due(session, sender(), now) == 0, "not again before its time"
+            now = n.next_attempt_at
+    assert n.status == "failed"
+    assert len(responses.calls) == MAX_ATTEMPTS
+    session.refresh(t)
+    assert t.status == "open" and t.first_response_at is None, "the ticket is untouched"
+
+
+@responses.activate
+def test_twilio_refusing_a_number_fails_at_once(session: Session) -> None:
+    n = queue(session, ticket(session))
+    responses.add(responses.POST, MESSAGES, json={"code": 21211, "message": "Invalid 'To'", "status": 400}, status=400)
+    send_due(session, sender(), NOW)
+    session.refresh(n)
+    assert n.status == "failed" and "400" in n.last_error and n.attempts == 1
+
+
+def test_the_same_kind_for_the_same_ticket_and_person_is_queued_once(session: Session) -> None:
+    t = ticket(session)
+    assert queue(session, t) is not None
+    assert queue(session, t) is None
+    assert queue(session, t, to=TOM.phone) is not None
+    assert session.scalar(select(func.count()).select_from(Notification)) == 2
+
+
+@responses.activate
+def test_a_flood_of_texts_to_one_engineer_is_rate_limited_and_bundled(session: Session) -> None:
+    for i in range(RATE_LIMIT):
+        queue(session, ticket(session), body=f"alert {i}")
+        twilio_accepts(f"SM{i:032d}")
+        send_due(session, sender(), NOW + timedelta(seconds=i))
+    assert len(responses.calls) == RATE_LIMIT
+    for i in range(12):
+        queue(session, ticket(session), body=f"flood {i}")
+    later = NOW + timedelta(minutes=1)
+    assert send_due(session, sender(), later) == 0, "over the limit: held"
+    twilio_accepts("SM" + "f" * 32)
+    assert send_due(session, sender(), later + timedelta(minutes=10)) == 1, "then one text for all twelve"
+    body = form(responses.calls[-1])["Body"]
+    assert body.startswith("12 support alerts:") and "flood 0" in body and "flood 11" in body
+    statuses = session.scalars(select(Notification.status)).all()
+    assert statuses.count("sent") == RATE_LIMIT + 12
+
+
+def send_from_worker(database_url: str, start) -> None:
+    """A second worker process, sending through its own mocked Twilio."""
+    engine = engine_for(database_url)
+    with responses.RequestsMock() as mock, Session(engine) as session:
+        mock.add(responses.POST, MESSAGES, json={"sid": "SM" + "c" * 32}, status=201)
+        start.wait()
+        send_due(session, sender(), NOW + timedelta(seconds=1), limit=1000)
+    engine.dispose()
+
+
+def test_two_workers_send_each_of_500_messages_exactly_once(database_url: str, session: Session) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers at once is a PostgreSQL setup; SQLite runs one worker")
+    t = ticket(session)
+    for i in range(500):
+        enqueue(session, ticket=None, to_number=f"+1415555{i:04d}", recipient=None, kind="new_ticket",
+                body=f"message {i}", now=NOW)
+    session.commit()
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    workers = [context.Process(target=send_from_worker, args=(database_url, start)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    start.set()
+    for w in workers:
+        w.join(timeout=300)
+        assert w.exitcode == 0
+    session.expire_all()
+    rows = session.scalars(select(Notification)).all()
+    assert len(rows) == 500 and {r.status for r in rows} == {"sent"}
+    assert {r.attempts for r in rows} == {1}, "each message was claimed and sent once"
+    assert t.number
+
+
+# ----------------------------------------------------------------------------- the SLA clock
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "reached"),
+    [(0.49, []), (0.5, ["sla_50"]), (0.79, ["sla_50"]), (0.8, ["sla_50", "sla_80"]), (1.0, ["sla_50", "sla_80", "sla_breach"])],
+)
+def test_checkpoints_are_shares_of_the_time_to_the_deadline(elapsed: float, reached: list[str]) -> None:
+    due = NOW + timedelta(hours=2)
+    assert checkpoints_reached(NOW, due, NOW + timedelta(hours=2) * elapsed) == reached
+
+
+def duty() -> Duty:
+    return Duty(on_duty=PRIYA, escalation=(TOM, ANA), shift_start=NOW, shift_end=NOW + timedelta(days=7), override=False)
+
+
+def sla_rows(session: Session) -> list[tuple[str, str]]:
+    return sorted((n.kind, n.recipient) for n in session.scalars(select(Notification)))
+
+
+def test_the_sla_clock_warns_at_50_and_80_percent_and_everyone_at_the_breach(session: Session) -> None:
+    ticket(session, Severity.CRITICAL)
+    session.commit()
+    clock = lambda minutes: NOW + timedelta(minutes=minutes)  # noqa: E731
+    assert run_sla_clock(session, clock(59), lambda at: duty(), "America/New_York") == 0
+    assert run_sla_clock(session, clock(60), lambda at: duty(), "America/New_York") == 2
+    assert run_sla_clock(session, clock(61), lambda at: duty(), "America/New_York") == 0, "once per ticket"
+    assert run_sla_clock(session, clock(96), lambda at: duty(), "America/New_York") == 2
+    assert run_sla_clock(session, clock(120), lambda at: duty(), "America/New_York") == 3
+    assert run_sla_clock(session, clock(121), lambda at: duty(), "America/New_York") == 0
+    assert sla_rows(session) == [
+        ("sla_50", "Priya Raman"), ("sla_50", "Tom Berg"), ("sla_80", "Priya Raman"), ("sla_80", "Tom Berg"),
+        ("sla_breach", "Ana Souza"), ("sla_breach", "Priya Raman"), ("sla_breach", "Tom Berg"),
+    ]
+    breach = session.scalars(select(Notification).where(Notification.kind == "sla_breach")).first()
+    assert breach.body == ("SLA BREACHED: critical ticket 10001 had no first response within 2 hours "
+                           "(due Thu 26 Nov 12:00 AM EST). Reply ACK 10001.")
+
+
+def test_a_low_ticket_is_chased_across_business_days(session: Session) -> None:
+    # Friday 2026-11-27 15:00 New York: due Tuesday 15:00, so 50 % is Sunday 03:00 on the wall.
+    friday = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
+    t = ticket(session, Severity.LOW, at=friday)
+    session.commit()
+    assert t.response_due_at == datetime(2026, 12, 1, 20, 0, tzinfo=timezone.utc)
+    assert run_sla_clock(session, friday + timedelta(days=1), lambda at: duty(), "America/New_York") == 0
+    assert run_sla_clock(session, friday + timedelta(days=2), lambda at: duty(), "America/New_York") == 2
+    assert run_sla_clock(session, t.response_due_at, lambda at: duty(), "America/New_York") == 3
+
+
+def test_a_clock_that_was_down_sends_only_the_latest_checkpoint(session: Session) -> None:
+    ticket(session, Severity.HIGH)
+    session.commit()
+    run_sla_clock(session, NOW + timedelta(hours=7), lambda at: duty(), "America/New_York")
+    assert {kind for kind, _ in sla_rows(session)} == {"sla_breach"}
+
+
+def test_answered_and_resolved_tickets_are_not_chased(session: Session) -> None:
+    answered, resolved = ticket(session), ticket(session)
+    answered.first_response_at = NOW
+    resolved.status = "resolved"
+    session.commit()
+    assert run_sla_clock(session, NOW + timedelta(hours=3), lambda at: duty(), "America/New_York") == 0
+
+
+@responses.activate
+def test_the_worker_command_runs_the_clock_and_sends_through_twilio(make_app, session: Session, clock) -> None:
+    app = make_app()
+    t = ticket(session, Severity.CRITICAL, at=clock.now - timedelta(hours=3))
+    session.commit()
+    from tests.conftest import add_contact, add_rotation
+
+    priya = add_contact(session, "Priya Raman", PRIYA.phone)
+    add_rotation(session, [priya], handoff="2026-11-23T09:00", backups=0)
+    session.commit()
+    twilio_accepts()
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    sent = [form(c) for c in responses.calls]
+    assert sent == [{"To": PRIYA.phone, "From": SUPPORT, "Body": (
+        f"SLA BREACHED: critical ticket {t.number} had no first response within 2 hours "
+        "(due Wed 25 Nov 9:00 PM EST). Reply ACK 10001.")}]
+
+
+def test_without_twilio_credentials_the_worker_prints_messages_and_says_so(make_app, session: Session, clock) -> None:
+    app = make_app(TWILIO_ACCOUNT_SID="")
+    queue(session, None, body="a console message", at=clock.now)
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert "NOT sent" in result.output
+    assert f"SMS to {PRIYA.phone}: a console message" in result.output
+    assert session.scalar(select(Notification.status)) == "sent"

@@ -1,0 +1,220 @@
+"""The outbox: messages written with the change that causes them, sent later by the worker.
+
+No webhook talks to Twilio's REST API. A webhook (or the SLA clock) only adds rows here,
+inside its own transaction; the worker claims due rows, sends them through a `Sender`,
+and records Twilio's answer. A claim is a short lease committed before the send, so no
+database lock is held while Twilio is being asked, two workers never send the same row
+(PostgreSQL: `FOR UPDATE SKIP LOCKED`), and a worker that dies mid-send only delays the
+message until its lease runs out (at least once, never silently lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tickets import messages
+from tickets.models import Notification, Ticket
+
+log = logging.getLogger(__name__)
+
+# Retries: 30 s, 1 min, 2 min … capped at 30 min, then the message is marked failed.
+RETRY_FIRST = timedelta(seconds=30)
+RETRY_CAP = timedelta(minutes=30)
+MAX_ATTEMPTS = 8
+# How long a claimed message is reserved for the worker sending it.
+LEASE = timedelta(minutes=2)
+# At most this many texts to one number per window; more are bundled into one when it frees.
+RATE_LIMIT = 5
+RATE_WINDOW = timedelta(minutes=10)
+
+
+class DeliveryError(Exception):
+    """Twilio did not take the message. `retryable`: a 429, a 5xx or a timeout."""
+
+    def __init__(self, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Sender(Protocol):
+    """Where messages go: Twilio's REST API, or the console in development."""
+
+    def send_sms(self, to: str, body: str) -> str:
+        """Send a text; returns the provider's message SID or raises DeliveryError."""
+
+    def start_call(self, to: str, url: str, status_callback: str) -> str:
+        """Place a call that plays the TwiML at `url`; returns the call SID or raises DeliveryError."""
+
+
+def enqueue(
+    session: Session,
+    *,
+    ticket: Ticket | None,
+    to_number: str,
+    recipient: str | None,
+    kind: str,
+    body: str,
+    now: datetime,
+    channel: str = "sms",
+    once_per_ticket: bool = True,
+) -> Notification | None:
+    """Add a message to the outbox (in the caller's transaction); None if it was already there."""
+    key = f"{ticket.id}:{kind}:{to_number}" if once_per_ticket and ticket is not None else None
+    if key is not None and session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+        return None
+    notification = Notification(
+        ticket=ticket, to_number=to_number, recipient=recipient, channel=channel, kind=kind, status="pending",
+        attempts=0, body=body, created_at=now, next_attempt_at=now, dedupe_key=key,
+    )
+    try:
+        with session.begin_nested():
+            session.add(notification)
+    except IntegrityError:
+        # Another process queued the same message a moment ago: once is enough.
+        return None
+    return notification
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failure."""
+    return min(RETRY_FIRST * (2 ** max(attempts - 1, 0)), RETRY_CAP)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Messages a worker has reserved for one send: one recipient, one channel."""
+
+    ids: tuple[int, ...]
+    to_number: str
+    channel: str
+    body: str
+
+
+def _claim_next(session: Session, now: datetime) -> Claim | None:
+    """Reserve the next due message, with every other due text to the same number (a bundle)."""
+    due = (
+        select(Notification)
+        .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .with_for_update(skip_locked=True)
+    )
+    first = session.scalars(due.limit(1)).first()
+    if first is None:
+        session.rollback()
+        return None
+    rows = [first]
+    if first.channel == "sms":
+        rows += session.scalars(due.where(Notification.to_number == first.to_number, Notification.id != first.id,
+                                          Notification.channel == "sms")).all()
+        # Texts, not rows: a bundle is one text however many rows it carried.
+        recent = session.scalar(
+            select(func.count(func.distinct(Notification.provider_sid))).where(
+                Notification.to_number == first.to_number, Notification.status == "sent",
+                Notification.channel == "sms", Notification.sent_at > now - RATE_WINDOW)
+        )
+        if recent >= RATE_LIMIT:
+            # Too many texts to this engineer lately: hold these and send them as one later.
+            for row in rows:
+                row.next_attempt_at = now + RATE_WINDOW
+            session.commit()
+            return _claim_next(session, now)
+    for row in rows:
+        row.next_attempt_at = now + LEASE
+        row.attempts += 1
+    body = rows[0].body if len(rows) == 1 else messages.bundle([r.body for r in rows])
+    claim = Claim(ids=tuple(r.id for r in rows), to_number=first.to_number, channel=first.channel, body=body)
+    session.commit()
+    return claim
+
+
+def _record(session: Session, claim: Claim, now: datetime, sid: str | None, error: DeliveryError | None) -> None:
+    for row in session.scalars(select(Notification).where(Notification.id.in_(claim.ids))):
+        if error is None:
+            row.status, row.sent_at, row.provider_sid, row.last_error = "sent", now, sid, None
+        elif not error.retryable or row.attempts >= MAX_ATTEMPTS:
+            row.status, row.last_error = "failed", str(error)
+        else:
+            row.next_attempt_at, row.last_error = now + retry_delay(row.attempts), str(error)
+    session.commit()
+
+
+def send_due(session: Session, sender: Sender, now: datetime, *, call_url: str | None = None,
+             call_status_url: str | None = None, limit: int = 200) -> int:
+    """Send every message that is due; returns how many sends were made."""
+    sends = 0
+    while sends < limit:
+        claim = _claim_next(session, now)
+        if claim is None:
+            break
+        try:
+            if claim.channel == "call":
+                if not call_url or not call_status_url:
+                    raise DeliveryError("PUBLIC_URL is not set, so Twilio cannot be told where the call's TwiML is",
+                                        retryable=False)
+                sid = sender.start_call(claim.to_number, f"{call_url}?notification={claim.ids[0]}", call_status_url)
+            else:
+                sid = sender.send_sms(claim.to_number, claim.body)
+        except DeliveryError as error:
+            log.warning("sending notification %s to %s failed: %s", claim.ids, claim.to_number, error)
+            _record(session, claim, now, None, error)
+        else:
+            _record(session, claim, now, sid, None)
+        sends += 1
+    return sends
+
+
+class TwilioSender:
+    """Messages through Twilio's REST API (`twilio.rest.Client`)."""
+
+    def __init__(self, account_sid: str, auth_token: str, from_number: str, timeout: float = 10.0) -> None:
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        self.from_number = from_number
+
+    def _deliver(self, create, **fields) -> str:  # type: ignore[no-untyped-def]
+        from requests.exceptions import RequestException
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        try:
+            return create(**fields).sid
+        except TwilioRestException as error:
+            retryable = error.status == 429 or error.status >= 500
+            raise DeliveryError(f"Twilio answered {error.status}: {error.msg}", retryable) from None
+        except (RequestException, TwilioException) as error:
+            raise DeliveryError(f"Twilio could not be reached: {error}", retryable=True) from None
+
+    def send_sms(self, to: str, body: str) -> str:
+        """Send a text from the support number."""
+        return self._deliver(self.client.messages.create, to=to, from_=self.from_number, body=body)
+
+    def start_call(self, to: str, url: str, status_callback: str) -> str:
+        """Ring `to` from the support number; Twilio fetches the call's TwiML from `url`."""
+        return self._deliver(self.client.calls.create, to=to, from_=self.from_number, url=url, method="POST",
+                             status_callback=status_callback, status_callback_method="POST")
+
+
+class ConsoleSender:
+    """Development without Twilio credentials: messages are printed, not sent."""
+
+    def __init__(self, write=print) -> None:  # type: ignore[no-untyped-def]
+        self.write = write
+
+    def send_sms(self, to: str, body: str) -> str:
+        """Print the text."""
+        self.write(f"SMS to {to}: {body}")
+        return f"console-{uuid.uuid4().hex[:12]}"
+
+    def start_call(self, to: str, url: str, status_callback: str) -> str:
+        """Print the call that would be placed."""
+        self.write(f"CALL to {to}, TwiML from {url}")
+        return f"console-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,67 @@
+"""The worker (the Procfile's `worker:`): runs the SLA clock and sends the outbox.
+
+`flask --app app worker` loops every few seconds; `--once` runs one round (tests,
+cron). Without Twilio credentials it prints messages instead of sending them, and
+says so when it starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import click
+from flask.cli import with_appcontext
+
+from app import current_clock, current_settings, db
+from oncall.service import duty_at
+from tickets.escalation import run_sla_clock
+from tickets.outbox import ConsoleSender, Sender, TwilioSender, send_due
+
+log = logging.getLogger(__name__)
+
+
+def sender_for_settings() -> Sender:
+    """Twilio when the account is configured, else the console (said loudly)."""
+    settings = current_settings()
+    if settings.twilio_account_sid and settings.twilio_phone_number:
+        return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_phone_number)
+    click.secho("No TWILIO_ACCOUNT_SID / TWILIO_PHONE_NUMBER: notifications are printed here, NOT sent.",
+                fg="yellow", err=True)
+    return ConsoleSender(lambda text: click.echo(f"[notification] {text}"))
+
+
+def run_once(sender: Sender) -> tuple[int, int]:
+    """One round: queue due SLA notifications, then send what is due. Returns (queued, sent)."""
+    settings = current_settings()
+    session = db()
+    now = current_clock()
+    queued = run_sla_clock(session, now, lambda at: duty_at(session, at), settings.support_timezone)
+    base = settings.public_url
+    sent = send_due(session, sender, now,
+                    call_url=f"{base}/ivr/engineer-callback" if base else None,
+                    call_status_url=f"{base}/ivr/status" if base else None)
+    return queued, sent
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one round and stop.")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def worker_command(once: bool, interval: float) -> None:
+    """Run the SLA clock and send notifications, until stopped."""
+    sender = sender_for_settings()
+    while True:
+        try:
+            queued, sent = run_once(sender)
+            if queued or sent:
+                log.info("worker: %s notifications queued, %s sends", queued, sent)
+        except Exception:
+            # One bad round must not stop the clock; the next round tries again.
+            log.exception("worker round failed")
+            db().rollback()
+            if once:
+                raise
+        if once:
+            return
+        time.sleep(interval)
