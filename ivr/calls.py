@@ -22,6 +22,7 @@ from ivr.models import CallEvent, CallLog
 from oncall.phones import to_e164
 from oncall.schedule import Duty
 from oncall.service import duty_at
+from tickets import notify
 from tickets import service as tickets
 from tickets.models import Ticket
 from tickets.sla import BusinessCalendar, Severity
@@ -173,10 +174,11 @@ def open_ticket_for_call(session: Session, call: CallLog, now: datetime, line: L
     call.ticket = ticket
     session.flush()
     log_step(call, now, "ticket_opened", f"ticket {ticket.number} ({ticket.severity}), callback {callback or 'none'}")
+    duty = duty_at(session, now)
+    notify.new_ticket(session, ticket, duty, line.timezone, now)
     if abandoned:
         tickets.note(ticket, now, "caller_hung_up", f"the caller hung up at {call.step}; kept what they had said")
         return ticket
-    duty = duty_at(session, now)
     call.targets = routing_targets(duty, line.fallback_number)
     call.target_index = 0
     names = ", ".join(f"{t['name']} {t['phone']}" for t in call.targets) or "nobody (voicemail)"
@@ -224,6 +226,7 @@ def take_dial_result(
         call.notice = None
         if call.ticket is not None:
             tickets.note(call.ticket, now, "missed_call", "nobody answered; the caller was offered voicemail")
+            notify.missed_call(session, call.ticket, duty_at(session, now), now)
     call.seq += 1
     session.commit()
 
@@ -279,6 +282,9 @@ def take_transcript(session: Session, call: CallLog, *, text: str | None, status
     elif call.ticket is not None and call.ticket.transcript != text:
         tickets.attach_transcript(call.ticket, now, text)
         log_step(call, now, "transcript", _clip(text))
+    # The engineer hears of the voicemail once its words are known (or known to be missing).
+    if call.ticket is not None and call.ticket.recording_url:
+        notify.voicemail(session, call.ticket, duty_at(session, now), now)
     session.commit()
 
 

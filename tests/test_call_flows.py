@@ -7,16 +7,25 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import responses
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ivr.models import CallLog
 from ivr.phone import HANGUP, SILENCE, CallRecord, FlaskClientTransport, ScriptedCaller, Speech, Voicemail, place_call
-from tickets.models import Ticket
+from tickets.models import Notification, Ticket
 from tests.conftest import ANA, AUTH_TOKEN, PRIYA, PUBLIC_BASE, TOM, Team
 
 CALLER = "+12125550147"
 FALLBACK = "+14155550999"
+
+
+@pytest.fixture(autouse=True)
+def no_outbound_http():
+    """Webhooks never talk to Twilio's REST API (or anything else): any HTTP request fails the call."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+    assert len(mock.calls) == 0
 
 
 @pytest.fixture
@@ -347,3 +356,37 @@ def test_hanging_up_during_the_voicemail_keeps_the_recording(call, session: Sess
 def test_hanging_up_at_the_status_lookup_records_an_abandoned_call(call, session: Session) -> None:
     record = call("2", HANGUP)
     assert the_call(session, record).outcome == "abandoned"
+
+
+# ----------------------------------------------------------------------------- notifications
+
+
+def outbox(session: Session) -> list[tuple[str, str, str]]:
+    fresh(session)
+    return [(n.kind, n.to_number, n.body) for n in session.scalars(select(Notification).order_by(Notification.id))]
+
+
+def test_a_new_ticket_queues_one_text_to_the_engineer_on_duty(call, session: Session, team: Team) -> None:
+    call("1", "1", "1", engineers=["accept"])
+    assert outbox(session) == [(
+        "new_ticket", PRIYA,
+        f"New critical ticket 10001 from {CALLER}. Respond by Thu 26 Nov 12:00 AM EST. Reply ACK 10001 or CALL 10001.",
+    )]
+    assert {n.status for n in session.scalars(select(Notification))} == {"pending"}, "the worker sends it, not the webhook"
+
+
+def test_a_missed_call_and_its_voicemail_are_texted_to_the_engineer_on_duty(call, session: Session, team: Team) -> None:
+    call("1", "2", "1", Voicemail("Checkout returns 502 for all customers since the 02:00 deploy"),
+         engineers=["no-answer", "no-answer"])
+    kinds = [(kind, to) for kind, to, _ in outbox(session)]
+    assert kinds == [("new_ticket", PRIYA), ("missed_call", PRIYA), ("voicemail", PRIYA)]
+    voicemail = outbox(session)[2][2]
+    assert voicemail == ('Voicemail on high ticket 10001: "Checkout returns 502 for all customers since the 02:00 '
+                         'deploy". Reply CALL 10001 to ring back.')
+
+
+def test_a_caller_who_hangs_up_after_choosing_a_severity_still_gets_the_engineer_texted(
+    call, session: Session, team: Team
+) -> None:
+    call("1", "1", HANGUP)
+    assert [kind for kind, _, _ in outbox(session)] == ["new_ticket"]

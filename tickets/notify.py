@@ -1,0 +1,38 @@
+"""What the engineer on duty hears about a ticket: queued in the outbox with the change itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from oncall.schedule import Duty
+from tickets import messages
+from tickets.models import Notification, Ticket
+from tickets.outbox import enqueue
+
+
+def _to_on_duty(session: Session, ticket: Ticket, duty: Duty, kind: str, body: str, now: datetime) -> Notification | None:
+    member = duty.on_duty
+    if member is None or not member.phone:
+        return None
+    return enqueue(session, ticket=ticket, to_number=member.phone, recipient=member.name, kind=kind, body=body, now=now)
+
+
+def new_ticket(session: Session, ticket: Ticket, duty: Duty, timezone: str, now: datetime) -> Notification | None:
+    """One `new_ticket` text to the contact on duty when a ticket is opened."""
+    body = messages.new_ticket(ticket.number, ticket.severity, ticket.caller_number, ticket.callback_number,
+                               ticket.response_due_at, timezone)
+    return _to_on_duty(session, ticket, duty, "new_ticket", body, now)
+
+
+def missed_call(session: Session, ticket: Ticket, duty: Duty, now: datetime) -> Notification | None:
+    """Nobody took the caller's call."""
+    body = messages.missed_call(ticket.number, ticket.severity, ticket.caller_number, ticket.callback_number)
+    return _to_on_duty(session, ticket, duty, "missed_call", body, now)
+
+
+def voicemail(session: Session, ticket: Ticket, duty: Duty, now: datetime) -> Notification | None:
+    """The caller left a message (with an excerpt of its transcript when there is one)."""
+    body = messages.voicemail(ticket.number, ticket.severity, ticket.transcript)
+    return _to_on_duty(session, ticket, duty, "voicemail", body, now)
