@@ -32,6 +32,8 @@ class Step(StrEnum):
     CONNECTED = "connected"
     VOICEMAIL_DONE = "voicemail_done"
     NO_MESSAGE = "no_message"
+    # An engineer callback: an outbound call to the engineer, then to the customer.
+    ENGINEER_CALLBACK = "engineer_callback"
 
 
 MENU_STEPS = frozenset(

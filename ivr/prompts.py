@@ -117,3 +117,25 @@ def whisper(severity: str, number: int, caller: str | None, region: str) -> str:
 def voicemail_saved(number: int) -> str:
     """Thank the caller for a voicemail and remind them of their ticket."""
     return f"Thank you. Your message is on ticket {spoken_digits(str(number))}. We will call you back. Goodbye."
+
+
+def callback_offer(severity: str, number: int) -> str:
+    """What the engineer hears when the line rings them for an engineer callback."""
+    return (f"Support callback for {severity} ticket {spoken_digits(str(number))}. "
+            "Press 1 to call the customer now.")
+
+
+def callback_dialing(callback_number: str, region: str) -> str:
+    """Said to the engineer while the customer's phone rings."""
+    return f"Calling the customer at {spoken_phone(callback_number, region)}. Please hold."
+
+
+CALLBACK_NOT_TAKEN = "No key pressed. The callback is cancelled. Goodbye."
+CALLBACK_UNAVAILABLE = "This callback is no longer available. Goodbye."
+CALLBACK_DONE = "The call with the customer has ended. Goodbye."
+
+
+def callback_unanswered(status: str) -> str:
+    """The customer did not pick up."""
+    reason = {"busy": "was busy", "no-answer": "did not answer", "failed": "could not be reached"}.get(status, "did not answer")
+    return f"The customer {reason}. The ticket notes the attempt. Goodbye."

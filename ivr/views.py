@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from app import current_clock, current_settings, db
-from ivr import calls, prompts, twiml
+from ivr import callback, calls, prompts, twiml
 from ivr.calls import Line
 from ivr.flow import CallerInput, Step
 from ivr.menus import MAX_DIGITS
@@ -123,6 +123,8 @@ def _webhook_failed(error: Exception) -> Response | HTTPException:
     _spool(kind)
     if request.endpoint in {"ivr.status", "ivr.transcript"}:
         return _twiml(VoiceResponse())
+    if request.endpoint and request.endpoint.startswith("ivr.engineer_callback"):
+        return _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
     if request.endpoint in {"ivr.whisper", "ivr.whisper_answer"}:
         # The engineer's leg may not <Dial>: hang it up, and the caller's Dial moves on.
         return _twiml(twiml.whisper_answer(accepted=False))
@@ -283,6 +285,62 @@ def _replay_some_of_the_spool() -> None:
     except Exception:
         log.exception("replaying the spool failed; the entries stay for the next try")
         db().rollback()
+
+
+# ------------------------------------------------------------------ engineer callbacks
+
+
+def _callback_or_goodbye() -> tuple | Response:
+    found = callback.callback_ticket(db(), request.args.get("notification"))
+    if found is None:
+        return _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
+    return found
+
+
+@bp.post("/engineer-callback")
+@signed_by_twilio
+def engineer_callback() -> Response:
+    """The engineer answered the line's call: offer to dial the customer."""
+    found = _callback_or_goodbye()
+    if isinstance(found, Response):
+        return found
+    notification, ticket = found
+    sid = _call_sid(_param("CallSid"))
+    if sid is None:
+        return _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
+    callback.engineer_answered(db(), call_sid=sid, notification=notification, ticket=ticket,
+                               from_number=_param("From", 64), to_number=_param("To", 64), now=current_clock())
+    answer_url = url_for("ivr.engineer_callback_answer", notification=notification.id)
+    return _twiml(callback.offer(ticket, answer_url))
+
+
+@bp.post("/engineer-callback/answer")
+@signed_by_twilio
+def engineer_callback_answer() -> Response:
+    """The engineer's key: 1 dials the customer from the support number."""
+    found = _callback_or_goodbye()
+    call = calls.find_call(db(), _call_sid(_param("CallSid")) or "")
+    if isinstance(found, Response) or call is None:
+        return found if isinstance(found, Response) else _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
+    notification, ticket = found
+    settings = current_settings()
+    result_url = url_for("ivr.engineer_callback_result", notification=notification.id)
+    return _twiml(callback.engineer_pressed(db(), call, ticket, _param("Digits", 32), settings.twilio_phone_number,
+                                            settings.phone_region, result_url, current_clock()))
+
+
+@bp.post("/engineer-callback/result")
+@signed_by_twilio
+def engineer_callback_result() -> Response:
+    """The customer leg ended."""
+    found = _callback_or_goodbye()
+    call = calls.find_call(db(), _call_sid(_param("CallSid")) or "")
+    if isinstance(found, Response) or call is None:
+        return found if isinstance(found, Response) else _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
+    notification, ticket = found
+    return _twiml(callback.customer_call_ended(
+        db(), call, ticket, notification.recipient or notification.to_number, _param("DialCallStatus", 32) or "",
+        _param("DialCallSid", 64), _int_param("DialCallDuration"), current_clock()))
 
 
 # ------------------------------------------------------------------ the database-free path

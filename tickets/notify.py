@@ -36,3 +36,12 @@ def voicemail(session: Session, ticket: Ticket, duty: Duty, now: datetime) -> No
     """The caller left a message (with an excerpt of its transcript when there is one)."""
     body = messages.voicemail(ticket.number, ticket.severity, ticket.transcript)
     return _to_on_duty(session, ticket, duty, "voicemail", body, now)
+
+
+def callback(session: Session, ticket: Ticket, engineer_phone: str, engineer_name: str, now: datetime) -> Notification:
+    """An engineer callback: a call to the engineer that then dials the customer (not once-per-ticket)."""
+    body = messages.callback(ticket.number, ticket.callback_number or "no callback number")
+    notification = enqueue(session, ticket=ticket, to_number=engineer_phone, recipient=engineer_name, kind="callback",
+                           body=body, now=now, channel="call", once_per_ticket=False)
+    assert notification is not None  # not deduplicated, so always queued
+    return notification

@@ -1,0 +1,101 @@
+"""Engineer callbacks: the line rings the engineer, then puts them through to the customer.
+
+The worker places the call to the engineer (`calls.create`, from the outbox); Twilio then
+asks `/ivr/engineer-callback` what to play. The engineer presses 1, the line dials the
+ticket's callback number with the support number as caller ID, and the result lands in
+the call log and, when the customer answered, as the ticket's first response.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr import prompts
+from ivr.calls import find_call, log_step
+from ivr.flow import Step
+from ivr.menus import ACCEPT_KEY
+from ivr.models import CallLog
+from tickets import service as tickets
+from tickets.models import Notification, Ticket
+
+CALLBACK_RING_SECONDS = 30
+
+
+def callback_ticket(session: Session, notification_id: str | None) -> tuple[Notification, Ticket] | None:
+    """The callback request and its ticket, if `notification_id` names one that has a number to call."""
+    if not notification_id or not notification_id.isdigit() or len(notification_id) > 9:
+        return None
+    notification = session.get(Notification, int(notification_id))
+    if notification is None or notification.kind != "callback" or notification.ticket is None:
+        return None
+    if not notification.ticket.callback_number:
+        return None
+    return notification, notification.ticket
+
+
+def engineer_answered(session: Session, *, call_sid: str, notification: Notification, ticket: Ticket,
+                      from_number: str | None, to_number: str | None, now: datetime) -> CallLog:
+    """The engineer picked up the callback call: start its call-log row (once)."""
+    call = find_call(session, call_sid)
+    if call is None:
+        call = CallLog(call_sid=call_sid, from_number=from_number, to_number=to_number, started_at=now,
+                       status="in-progress", step=Step.ENGINEER_CALLBACK, ticket=ticket)
+        log_step(call, now, "callback_started",
+                 f"engineer callback for ticket {ticket.number}: ringing {notification.recipient or to_number}")
+        session.add(call)
+        session.commit()
+    return call
+
+
+def offer(ticket: Ticket, answer_url: str) -> VoiceResponse:
+    """Ask the engineer to press 1 to call the customer."""
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", num_digits=1, action=answer_url, method="POST", timeout=8)
+    gather.say(prompts.callback_offer(ticket.severity, ticket.number))
+    response.append(gather)
+    response.say(prompts.CALLBACK_NOT_TAKEN)
+    response.hangup()
+    return response
+
+
+def engineer_pressed(session: Session, call: CallLog, ticket: Ticket, digits: str | None, support_number: str | None,
+                     region: str, result_url: str, now: datetime) -> VoiceResponse:
+    """1 dials the customer from the support number; anything else ends the callback."""
+    response = VoiceResponse()
+    if (digits or "").strip() != ACCEPT_KEY:
+        log_step(call, now, "callback_declined", f"the engineer pressed {digits!r}")
+        session.commit()
+        response.say(prompts.CALLBACK_NOT_TAKEN)
+        response.hangup()
+        return response
+    log_step(call, now, "dial", f"ringing the customer at {ticket.callback_number}")
+    session.commit()
+    response.say(prompts.callback_dialing(ticket.callback_number or "", region))
+    dial = response.dial(action=result_url, method="POST", timeout=CALLBACK_RING_SECONDS, caller_id=support_number)
+    dial.number(ticket.callback_number)
+    return response
+
+
+def customer_call_ended(session: Session, call: CallLog, ticket: Ticket, engineer: str, dial_status: str,
+                        dial_sid: str | None, duration: int | None, now: datetime) -> VoiceResponse:
+    """The customer leg ended: a connected callback is the ticket's first response if none came before."""
+    response = VoiceResponse()
+    connected = dial_status == "completed"
+    log_step(call, now, "dial_result", f"customer {ticket.callback_number}: DialCallStatus={dial_status or 'missing'}"
+             + (f", DialCallSid={dial_sid}" if dial_sid else "") + (f", {duration} s" if duration is not None else ""))
+    if connected:
+        call.outcome = "connected"
+        call.answered_by = f"the customer ({ticket.callback_number})"
+        tickets.note(ticket, now, "callback", f"{engineer} called the customer back ({duration or 0} s)")
+        tickets.record_first_response(ticket, now, engineer, "called the customer back")
+        response.say(prompts.CALLBACK_DONE)
+    else:
+        tickets.note(ticket, now, "callback_unanswered", f"{engineer} rang {ticket.callback_number}: {dial_status}")
+        response.say(prompts.callback_unanswered(dial_status))
+    response.hangup()
+    session.commit()
+    return response
+
