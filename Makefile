@@ -25,8 +25,13 @@ schema: $(VENV)/.runtime-installed
 
 run: schema
 	$(BIN)/flask --app app seed-demo
-	@echo "The support line is answering on http://127.0.0.1:$(PORT) (Twilio webhooks under /ivr)."
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - 'app:create_app()'
+	@echo
+	@echo "The support line answers on http://127.0.0.1:$(PORT) (Twilio webhooks under /ivr, SMS at /sms)."
+	@echo "Admin pages:   http://127.0.0.1:$(PORT)/admin   (the demo login is printed above)"
+	@echo "Place a call:  .venv/bin/flask --app app call      (or: --keys 1,1,1 --engineer accept)"
+	@echo "Send a text:   .venv/bin/flask --app app text 'ONCALL' --from +14155550101"
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) BIND_ADDRESS=127.0.0.1 $(BIN)/honcho start -f Procfile web worker
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest

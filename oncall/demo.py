@@ -1,22 +1,35 @@
-"""Demo data for `make run`: a small team on a weekly rotation, loaded only into an empty line."""
+"""Demo data for `make run`: a small team on a weekly rotation, an override, an admin, and a few
+real calls placed through the line itself — loaded only into an empty line."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import current_clock, db
-from oncall.models import Contact, Override, Rotation, RotationMember
+from app import current_clock, current_settings, db
+from oncall.access import create_admin
+from oncall.models import AdminUser, Contact, Override, Rotation, RotationMember
 
 DEMO_TEAM = (
     ("Priya Raman", "+14155550101", "priya@example.com"),
     ("Tom Berg", "+14155550102", "tom@example.com"),
     ("Ana Souza", "+14155550103", "ana@example.com"),
     ("Kenji Watanabe", "+14155550104", "kenji@example.com"),
+)
+DEMO_ADMIN = "admin"
+
+# The demo calls: (caller, keys pressed, how the engineers answer).
+DEMO_CALLS = (
+    ("+12125550147", ["1", "1", "1"], ["accept"]),
+    ("+13125550188", ["1", "3", "2", "3125550199#", "1"], ["no-answer", "no-answer", "no-answer"]),
+    ("+16175550123", ["1", "4", "1"], ["refuse", "accept"]),
 )
 
 
@@ -42,11 +55,44 @@ def seed_demo(session: Session, now: datetime) -> bool:
     return True
 
 
+def demo_admin_password(session: Session, instance_path: str, now: datetime) -> str:
+    """The demo admin's password: made once, kept under instance/ so `make run` can show it every time."""
+    path = Path(instance_path) / "demo_admin_password"
+    if not path.exists() or session.scalar(select(AdminUser).where(AdminUser.username == DEMO_ADMIN)) is None:
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+        create_admin(session, DEMO_ADMIN, path.read_text(), now)
+    return path.read_text()
+
+
+def place_demo_calls() -> list[str]:
+    """Ring the line a few times in-process, as Twilio would, so tickets and the call log have content."""
+    from ivr.phone import FlaskClientTransport, ScriptedCaller, Voicemail, place_call
+
+    settings = current_settings()
+    client = current_app.test_client()
+    transcripts = []
+    for caller, keys, engineers in DEMO_CALLS:
+        answers = [*keys, Voicemail("Our nightly export has been failing since the upgrade; please call me back.")]
+        record = place_call(
+            voice_url="http://127.0.0.1/ivr/voice", status_callback_url="http://127.0.0.1/ivr/status",
+            auth_token=settings.twilio_auth_token, transport=FlaskClientTransport(client),
+            caller=ScriptedCaller(answers, hang_up_when_done=True), engineers=engineers, from_number=caller,
+            to_number=settings.twilio_phone_number or "+18005550199",
+        )
+        transcripts.append(record.transcript())
+    return transcripts
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Load the demo team into an empty line (does nothing otherwise)."""
+    """Load the demo team, an admin and a few calls into an empty line (does nothing otherwise)."""
     if seed_demo(db(), current_clock()):
         click.echo("loaded the demo team: " + ", ".join(name for name, _, _ in DEMO_TEAM))
+        place_demo_calls()
+        click.echo(f"placed {len(DEMO_CALLS)} demo calls")
     else:
         click.echo("contacts exist already; demo data not loaded")
+    password = demo_admin_password(db(), current_app.instance_path, current_clock())
+    click.echo(f"demo admin login: {DEMO_ADMIN} / {password}")
