@@ -282,6 +282,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     import ivr.api
     import ivr.pages
+    import ivr.sms
     import ivr.views
     import oncall.admin
     import oncall.api
@@ -290,7 +291,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import tickets.pages
 
     csrf = CSRFProtect(app)
-    for blueprint in (ivr.views.bp, oncall.api.bp, tickets.api.bp, ivr.api.bp, oncall.calendar.bp):
+    for blueprint in (ivr.views.bp, ivr.sms.bp, oncall.api.bp, tickets.api.bp, ivr.api.bp, oncall.calendar.bp):
         # Twilio signs its webhooks and the API takes bearer tokens; forms on pages carry CSRF tokens.
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)

@@ -1,5 +1,71 @@
-"""The REST API for the call log (contract §7)."""
+"""The REST API for the call log (contract §7): read-only, one JSON object per call.
 
-from flask import Blueprint
+A call is the same JSON object in the list and on its own, its `events` included: the
+list loads the events and tickets of a whole page in one extra query each
+(selectinload), so it makes no query per call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app import db
+from ivr.models import CallLog
+from ivr.views import CALL_SID
+from oncall.access import ApiError, api_token_required, handle_api_errors
+from oncall.api import page, page_args
 
 bp = Blueprint("calls_api", __name__, url_prefix="/api")
+handle_api_errors(bp)
+
+
+
+def call_json(call: CallLog) -> dict[str, Any]:
+    """A call as the REST API shows it, its steps included."""
+    return {
+        "call_sid": call.call_sid,
+        "from": call.from_number,
+        "to": call.to_number,
+        "status": call.status,
+        "started_at": call.started_at.isoformat(),
+        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+        "duration": call.duration,
+        "ticket": call.ticket.number if call.ticket else None,
+        "answered_by": call.answered_by,
+        "outcome": call.outcome,
+        "events": [{"at": e.at.isoformat(), "kind": e.kind, "detail": e.detail} for e in call.events],
+    }
+
+
+def _with_details(query: Any) -> Any:
+    return query.options(selectinload(CallLog.events), selectinload(CallLog.ticket))
+
+
+@bp.get("/calls")
+@api_token_required
+def list_calls() -> Response:
+    """Calls, newest first."""
+    limit, offset = page_args()
+    total = db().scalar(select(func.count()).select_from(CallLog))
+    calls = db().scalars(
+        _with_details(select(CallLog)).order_by(CallLog.started_at.desc(), CallLog.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return page([call_json(c) for c in calls], total, limit, offset)
+
+
+@bp.get("/calls/<call_sid>")
+@api_token_required
+def get_call(call_sid: str) -> Response:
+    """One call with every step it took."""
+    call = None
+    # The webhooks log only well-formed CallSids; anything else is not worth a query.
+    if CALL_SID.fullmatch(call_sid):
+        call = db().scalar(_with_details(select(CallLog).where(CallLog.call_sid == call_sid)))
+    if call is None:
+        shown = call_sid if len(call_sid) <= 40 else call_sid[:40] + "…"
+        raise ApiError(404, f"there is no call {shown!r}")
+    return jsonify(call_json(call))

@@ -24,6 +24,8 @@ handle_api_errors(bp)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# Past this an offset is a mistake, and past 2**63 the database cannot even take it.
+MAX_OFFSET = 10**9
 
 
 @bp.errorhandler(InvalidChange)
@@ -50,8 +52,8 @@ def page_args() -> tuple[int, int]:
         offset = int(request.args.get("offset", 0))
     except ValueError:
         raise ApiError(400, "limit and offset must be whole numbers") from None
-    if not 1 <= limit <= MAX_PAGE_SIZE or offset < 0:
-        raise ApiError(400, f"limit must be 1 to {MAX_PAGE_SIZE} and offset 0 or more")
+    if not 1 <= limit <= MAX_PAGE_SIZE or not 0 <= offset <= MAX_OFFSET:
+        raise ApiError(400, f"limit must be 1 to {MAX_PAGE_SIZE} and offset 0 to {MAX_OFFSET}")
     return limit, offset
 
 

@@ -39,7 +39,7 @@ def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str,
 
 def _errors(*codes: int) -> dict[str, Any]:
     reasons = {400: "bad request (JSON, query)", 401: "missing or wrong token", 404: "not found",
-               409: "conflict", 422: "invalid field (the message says which)"}
+               422: "invalid field (the message says which)"}
     return {str(code): _answer(reasons[code], ERROR) for code in (401, *codes)}
 
 
@@ -116,7 +116,7 @@ def document() -> dict[str, Any]:
                 "patch": {"summary": "Change status, severity (recomputes response_due_at from created_at), "
                                      "description or callback number",
                           "requestBody": _body("TicketChange"),
-                          "responses": {"200": _answer("the ticket", _ref("Ticket")), **_errors(400, 404, 409, 422)}},
+                          "responses": {"200": _answer("the ticket", _ref("Ticket")), **_errors(400, 404, 422)}},
             },
             "/api/calls": {
                 "get": {"summary": "The call log, newest first", "parameters": PAGE,

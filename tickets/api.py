@@ -1,5 +1,114 @@
-"""The REST API for tickets (contract §7)."""
+"""The REST API for tickets (contract §7).
 
-from flask import Blueprint
+Thin views: parse the query or the JSON body, call one service function, answer JSON.
+Bad query parameters are 400, a bad body 400 (not JSON, not an object) or 422 (a field
+the ticket cannot take), an unknown ticket 404, a missing or wrong token 401.
+
+A ticket is the same JSON object everywhere, its `events` included: the list loads the
+events of a whole page in one extra query (selectinload), so it makes no query per ticket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from app import current_clock, current_settings, db
+from oncall.access import ApiError, api_token_required, current_actor, handle_api_errors, json_body
+from oncall.api import page, page_args
+from oncall.service import duty_at
+from tickets import service
+from tickets.service import InvalidTicketChange, TicketNotFound, parse_status, ticket_json
+from tickets.sla import BusinessCalendar, Severity, business_calendar, parse_severity
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api")
+handle_api_errors(bp)
+
+# Beyond this an offset is past any table the line will hold, and the databases refuse
+# integers that do not fit 64 bits; say so with a 400 instead of failing in the driver.
+# Values a filter may list (`?status=open,acknowledged`); more is not a real query.
+MAX_FILTER_VALUES = 10
+
+T = TypeVar("T")
+
+
+@bp.errorhandler(InvalidTicketChange)
+def _invalid(error: InvalidTicketChange) -> Response:
+    db().rollback()
+    return _error(422, str(error))
+
+
+@bp.errorhandler(TicketNotFound)
+def _not_found(error: TicketNotFound) -> Response:
+    return _error(404, str(error))
+
+
+def _error(status: int, message: str) -> Response:
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+def query_filter(name: str, parse: Callable[[str], T], allowed: list[str]) -> list[T]:
+    """The values of filter `name`: repeated (`?status=a&status=b`) or comma separated; empty means any."""
+    raw = [part.strip() for value in request.args.getlist(name) for part in value.split(",")]
+    raw = [part for part in raw if part]
+    if len(raw) > MAX_FILTER_VALUES:
+        raise ApiError(400, f"{name} takes at most {MAX_FILTER_VALUES} values")
+    values: list[T] = []
+    for part in raw:
+        try:
+            values.append(parse(part))
+        except ValueError:
+            shown = part if len(part) <= 40 else part[:40] + "…"
+            raise ApiError(400, f"{name} {shown!r} is not one of {', '.join(allowed)}") from None
+    return values
+
+
+def _calendar() -> BusinessCalendar:
+    settings = current_settings()
+    return business_calendar(settings.support_timezone, settings.support_holidays)
+
+
+@bp.get("/tickets")
+@api_token_required
+def list_tickets() -> Response:
+    """Tickets, newest first; `?status=` and `?severity=` narrow the list (several values: comma separated)."""
+    statuses = query_filter("status", parse_status, list(service.STATUSES))
+    severities = query_filter("severity", parse_severity, [s.value for s in Severity])
+    limit, offset = page_args()
+    tickets, total = service.list_tickets(db(), statuses=statuses, severities=severities, limit=limit, offset=offset)
+    return page([ticket_json(t) for t in tickets], total, limit, offset)
+
+
+@bp.post("/tickets")
+@api_token_required
+def create_ticket() -> tuple[Response, int, dict[str, str]]:
+    """Open a ticket (source "api") from `severity`, `description`, `caller_number`, `callback_number`;
+    the engineer on duty gets the usual `new_ticket` text."""
+    ticket = service.create_ticket(
+        db(), json_body(), region=current_settings().phone_region, calendar=_calendar(), now=current_clock(),
+        actor=current_actor(), duty_at=lambda at: duty_at(db(), at),
+    )
+    location = url_for("tickets_api.get_ticket", number=str(ticket.number))
+    return jsonify(ticket_json(ticket)), 201, {"Location": location}
+
+
+@bp.get("/tickets/<number>")
+@api_token_required
+def get_ticket(number: str) -> Response:
+    """One ticket with its timeline."""
+    return jsonify(ticket_json(service.get_ticket(db(), number)))
+
+
+@bp.patch("/tickets/<number>")
+@api_token_required
+def update_ticket(number: str) -> Response:
+    """Change a ticket's `status`, `severity` (reclassify), `description` or `callback_number`."""
+    ticket = service.update_ticket(
+        db(), number, json_body(), region=current_settings().phone_region, calendar=_calendar(), now=current_clock(),
+        actor=current_actor(),
+    )
+    return jsonify(ticket_json(ticket))

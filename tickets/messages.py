@@ -31,9 +31,15 @@ def _who(caller: str | None, callback: str | None) -> str:
     return text
 
 
-def new_ticket(number: int, severity: str, caller: str | None, callback: str | None, due: datetime, timezone: str) -> str:
+def new_ticket(number: int, severity: str, caller: str | None, callback: str | None, due: datetime, timezone: str,
+               source: str = "phone") -> str:
     """To the engineer on duty when a ticket is opened."""
-    return (f"New {severity} ticket {number} {_who(caller, callback)}. "
+    if caller or source == "phone":
+        who = _who(caller, callback)
+    else:
+        # No caller to name: say where the ticket came from rather than "a withheld number".
+        who = f"opened via {source}" + (f", callback {callback}" if callback else ", no callback number")
+    return (f"New {severity} ticket {number} {who}. "
             f"Respond by {short_time(due, timezone)}. Reply ACK {number} or CALL {number}.")
 
 

@@ -22,7 +22,7 @@ def _to_on_duty(session: Session, ticket: Ticket, duty: Duty, kind: str, body: s
 def new_ticket(session: Session, ticket: Ticket, duty: Duty, timezone: str, now: datetime) -> Notification | None:
     """One `new_ticket` text to the contact on duty when a ticket is opened."""
     body = messages.new_ticket(ticket.number, ticket.severity, ticket.caller_number, ticket.callback_number,
-                               ticket.response_due_at, timezone)
+                               ticket.response_due_at, timezone, ticket.source)
     return _to_on_duty(session, ticket, duty, "new_ticket", body, now)
 
 

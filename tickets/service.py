@@ -1,21 +1,31 @@
-"""What happens to tickets: opened, numbered, responded to, given a voicemail.
+"""What happens to tickets: opened, numbered, responded to, given a voicemail, changed.
 
-These functions change the session and leave the commit to the caller, so that a
-ticket and the call step that caused it are saved together or not at all.
+The building blocks (`open_ticket`, `note`, `record_first_response`, …) change the
+session and leave the commit to the caller, so that a ticket and the call step that
+caused it are saved together or not at all. The changes integrators make through the
+REST API (`create_ticket`, `update_ticket`) are whole units of work: they take the
+session, the time and the actor, check everything first, and commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
 
+from oncall.phones import to_e164
+from oncall.schedule import Duty
+from tickets import notify
 from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketCounter, TicketEvent
-from tickets.sla import BusinessCalendar, Severity, response_due, target_description
+from tickets.sla import BusinessCalendar, Severity, parse_severity, response_due, target_description
 
 # Longer than any ticket number we will hand out; longer input is not worth a query.
 MAX_TICKET_DIGITS = 12
+# `tickets.number` is a 32-bit INTEGER: PostgreSQL refuses to compare it with anything larger.
+MAX_TICKET_NUMBER = 2**31 - 1
 
 
 def take_ticket_number(session: Session) -> int:
@@ -102,14 +112,281 @@ def attach_transcript(ticket: Ticket, at: datetime, text: str) -> None:
     note(ticket, at, "transcript", text)
 
 
-def find_ticket(session: Session, number: str | int) -> Ticket | None:
-    """The ticket with this number, or None; garbage finds nothing."""
+def parse_ticket_number(number: str | int) -> int | None:
+    """The ticket number `number` spells (ASCII digits, spaces around allowed), or None."""
     digits = str(number).strip()
     if not digits.isdigit() or len(digits) > MAX_TICKET_DIGITS or not digits.isascii():
         return None
-    return session.scalar(select(Ticket).where(Ticket.number == int(digits)))
+    return int(digits) if int(digits) <= MAX_TICKET_NUMBER else None
+
+
+def find_ticket(session: Session, number: str | int) -> Ticket | None:
+    """The ticket with this number, or None; garbage finds nothing."""
+    parsed = parse_ticket_number(number)
+    if parsed is None:
+        return None
+    return session.scalar(select(Ticket).where(Ticket.number == parsed))
 
 
 def ticket_for_call(session: Session, call_sid: str) -> Ticket | None:
     """The ticket a call opened, if any."""
     return session.scalar(select(Ticket).where(Ticket.call_sid == call_sid))
+
+
+# ----------------------------------------------------------------------------- the REST API's changes
+
+STATUSES = ("open", "acknowledged", "resolved")
+MAX_DESCRIPTION_LENGTH = 10_000
+CREATE_FIELDS = frozenset({"severity", "description", "caller_number", "callback_number"})
+UPDATE_FIELDS = frozenset({"status", "severity", "description", "callback_number"})
+# Longest piece of a client's input repeated back in an error message or an event.
+MAX_ECHO = 60
+
+
+class InvalidTicketChange(ValueError):
+    """A ticket change that cannot be saved; the message says what to fix."""
+
+
+class TicketNotFound(LookupError):
+    """No ticket has that number."""
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + f"… ({len(text)} characters)"
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def ticket_json(ticket: Ticket) -> dict[str, Any]:
+    """A ticket as the REST API shows it (contract §7), its timeline included."""
+    return {
+        "number": ticket.number,
+        "severity": ticket.severity,
+        "status": ticket.status,
+        "source": ticket.source,
+        "caller_number": ticket.caller_number,
+        "callback_number": ticket.callback_number,
+        "description": ticket.description,
+        "created_at": _iso(ticket.created_at),
+        "response_due_at": _iso(ticket.response_due_at),
+        "first_response_at": _iso(ticket.first_response_at),
+        "responded_by": ticket.responded_by,
+        "resolved_at": _iso(ticket.resolved_at),
+        "call_sid": ticket.call_sid,
+        "recording_url": ticket.recording_url,
+        "transcript": ticket.transcript,
+        "events": [{"at": _iso(e.at), "kind": e.kind, "detail": e.detail} for e in ticket.events],
+    }
+
+
+def parse_status(value: Any) -> str:
+    """A ticket status from user input (case and surrounding spaces ignored); ValueError names the allowed ones."""
+    if isinstance(value, str) and value.strip().lower() in STATUSES:
+        return value.strip().lower()
+    raise ValueError(f"unknown status {_shown(value)}; allowed values: {', '.join(STATUSES)}")
+
+
+def get_ticket(session: Session, number: str | int) -> Ticket:
+    """The ticket with this number, or TicketNotFound (garbage included)."""
+    ticket = find_ticket(session, number)
+    if ticket is None:
+        raise TicketNotFound(f"there is no ticket {_shown(str(number))}")
+    return ticket
+
+
+def list_tickets(
+    session: Session,
+    *,
+    statuses: Collection[str] = (),
+    severities: Collection[Severity] = (),
+    limit: int,
+    offset: int,
+) -> tuple[list[Ticket], int]:
+    """A page of tickets, newest first, with their timelines loaded in one query; and how many match.
+
+    Empty `statuses` or `severities` mean any.
+    """
+    query = select(Ticket)
+    if statuses:
+        query = query.where(Ticket.status.in_(list(statuses)))
+    if severities:
+        query = query.where(Ticket.severity.in_([s.value for s in severities]))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.options(selectinload(Ticket.events))
+        .order_by(Ticket.created_at.desc(), Ticket.number.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def _checked_severity(fields: dict[str, Any]) -> Severity:
+    try:
+        return parse_severity(fields.get("severity"))
+    except ValueError:
+        allowed = ", ".join(s.value for s in Severity)
+        raise InvalidTicketChange(
+            f"severity must be one of {allowed}; got {_shown(fields.get('severity'))}"
+        ) from None
+
+
+def _checked_status(fields: dict[str, Any]) -> str:
+    try:
+        return parse_status(fields.get("status"))
+    except ValueError:
+        raise InvalidTicketChange(
+            f"status must be one of {', '.join(STATUSES)}; got {_shown(fields.get('status'))}"
+        ) from None
+
+
+def _checked_description(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidTicketChange("description must be text or null")
+    value = value.strip()
+    if len(value) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidTicketChange(f"description must be at most {MAX_DESCRIPTION_LENGTH} characters")
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL; it is never part of a real description.
+        raise InvalidTicketChange("description must not contain NUL characters")
+    return value or None
+
+
+def _checked_phone(name: str, value: Any, region: str) -> str | None:
+    if value is None or value == "":
+        return None
+    number = to_e164(value, region) if isinstance(value, str) else None
+    if number is None:
+        raise InvalidTicketChange(
+            f"{name} {_shown(value)} is not a valid phone number: give it in E.164 (+14155550123) "
+            f"or as a national number in {region}"
+        )
+    return number
+
+
+def _refuse_unknown(fields: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        names = ", ".join(_shown(name) for name in sorted(unknown)[:10])
+        raise InvalidTicketChange(
+            f"unknown or read-only fields: {names}; allowed fields: {', '.join(sorted(allowed))}"
+        )
+
+
+def create_ticket(
+    session: Session,
+    fields: dict[str, Any],
+    *,
+    region: str,
+    calendar: BusinessCalendar,
+    now: datetime,
+    actor: str,
+    duty_at: Callable[[datetime], Duty],
+) -> Ticket:
+    """Open a ticket from an integrator's `severity` (required), `description`, `caller_number`
+    and `callback_number` (E.164, or national in `region`); its source is "api".
+
+    Like a ticket from the phone, it queues one `new_ticket` text to whoever `duty_at`
+    says is on duty now, in the same transaction.
+    """
+    _refuse_unknown(fields, CREATE_FIELDS)
+    severity = _checked_severity(fields)
+    description = _checked_description(fields.get("description"))
+    caller_number = _checked_phone("caller_number", fields.get("caller_number"), region)
+    callback_number = _checked_phone("callback_number", fields.get("callback_number"), region)
+    ticket = open_ticket(
+        session,
+        severity=severity,
+        source="api",
+        now=now,
+        calendar=calendar,
+        caller_number=caller_number,
+        callback_number=callback_number,
+        description=description,
+    )
+    note(ticket, now, "opened_by", f"{actor} through the REST API")
+    session.flush()
+    notify.new_ticket(session, ticket, duty_at(now), calendar.timezone, now)
+    session.commit()
+    return ticket
+
+
+def _locked_ticket(session: Session, number: str) -> Ticket:
+    parsed = parse_ticket_number(number)
+    ticket = None
+    if parsed is not None:
+        # Two changes to one ticket at once take turns (PostgreSQL; SQLite's write lock does the same).
+        ticket = session.scalar(
+            select(Ticket)
+            .where(Ticket.number == parsed)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    if ticket is None:
+        raise TicketNotFound(f"there is no ticket {_shown(str(number))}")
+    return ticket
+
+
+def update_ticket(
+    session: Session,
+    number: str,
+    fields: dict[str, Any],
+    *,
+    region: str,
+    calendar: BusinessCalendar,
+    now: datetime,
+    actor: str,
+) -> Ticket:
+    """Change some of a ticket's `status`, `severity`, `description` and `callback_number`.
+
+    Every field is checked before anything changes, and each real change is an event on
+    the ticket's timeline, naming `actor`. Status moves freely between open, acknowledged
+    and resolved. Acknowledging or resolving a ticket nobody has answered yet is its
+    first response (by `actor`; as with SMS `ACK` and `RESOLVE`); resolving sets
+    `resolved_at`, leaving resolved clears it. A new severity recomputes
+    `response_due_at` from `created_at`, as if the ticket had been opened with it.
+    """
+    ticket = _locked_ticket(session, number)
+    _refuse_unknown(fields, UPDATE_FIELDS)
+    status = _checked_status(fields) if "status" in fields else None
+    severity = _checked_severity(fields) if "severity" in fields else None
+    description = _checked_description(fields["description"]) if "description" in fields else None
+    callback = _checked_phone("callback_number", fields["callback_number"], region) if "callback_number" in fields else None
+
+    if severity is not None and severity.value != ticket.severity:
+        old = ticket.severity
+        ticket.severity = severity.value
+        ticket.response_due_at = response_due(severity, ticket.created_at, calendar)
+        note(ticket, now, "reclassified",
+             f"{old} → {severity.value} by {actor}; first response due {ticket.response_due_at.isoformat()} "
+             f"({target_description(severity)} from creation)")
+    if "description" in fields and description != ticket.description:
+        ticket.description = description
+        note(ticket, now, "description",
+             f"changed by {actor}: {_clip_text(description)}" if description else f"cleared by {actor}")
+    if "callback_number" in fields and callback != ticket.callback_number:
+        note(ticket, now, "callback_number", f"{ticket.callback_number or 'none'} → {callback or 'none'} by {actor}")
+        ticket.callback_number = callback
+    if status is not None and status != ticket.status:
+        _move_status(ticket, status, now, actor)
+    session.commit()
+    return ticket
+
+
+def _clip_text(text: str) -> str:
+    return text if len(text) <= 200 else text[:200] + f"… ({len(text)} characters)"
+
+
+def _move_status(ticket: Ticket, status: str, now: datetime, actor: str) -> None:
+    old = ticket.status
+    if status in ("acknowledged", "resolved") and ticket.first_response_at is None:
+        record_first_response(ticket, now, actor, f"{status} it")
+    ticket.status = status
+    ticket.resolved_at = now if status == "resolved" else None
+    kind = {"open": "reopened", "acknowledged": "acknowledged", "resolved": "resolved"}[status]
+    note(ticket, now, kind, f"{old} → {status} by {actor}")

@@ -275,3 +275,15 @@ def test_shift_bounds_stop_where_a_saved_change_takes_effect(api, team: Team, cl
     assert api.put("/api/rotation", json=new).status_code == 200
     before = api.get("/api/oncall").json
     assert before["shift_end"] == change_at.isoformat()
+
+
+@pytest.mark.parametrize("path", ["/api/contacts", "/api/overrides", "/api/tickets", "/api/calls"])
+def test_an_absurd_offset_is_400_not_a_crash(api, path: str) -> None:
+    response = api.get(f"{path}?offset=99999999999999999999")
+    assert response.status_code == 400 and "offset" in response.json["error"]
+
+
+@pytest.mark.parametrize("path", ["/api/contacts", "/api/overrides", "/api/tickets"])
+def test_a_deeply_nested_body_is_400_not_a_crash(api, path: str) -> None:
+    response = api.post(path, data="[" * 100000 + "]" * 100000, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.json["error"]

@@ -261,3 +261,11 @@ def test_without_twilio_credentials_the_worker_prints_messages_and_says_so(make_
     assert "NOT sent" in result.output
     assert f"SMS to {PRIYA.phone}: a console message" in result.output
     assert session.scalar(select(Notification.status)) == "sent"
+
+
+def test_a_ticket_without_a_caller_from_the_api_says_where_it_came_from() -> None:
+    due = NOW + timedelta(hours=6)
+    assert messages.new_ticket(10007, "high", None, None, due, "America/New_York", source="api") == (
+        "New high ticket 10007 opened via api, no callback number. Respond by Thu 26 Nov 4:00 AM EST. "
+        "Reply ACK 10007 or CALL 10007.")
+    assert "from a withheld number" in messages.new_ticket(10007, "high", None, None, due, "America/New_York")

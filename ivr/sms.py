@@ -1,0 +1,120 @@
+"""Texts from on-call engineers to the support number (contract §3): ACK, RESOLVE, ONCALL, CALL.
+
+Only known, active contacts may use them; anyone else gets a polite refusal and
+nothing changes. Replies are TwiML `<Message>`s.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, request
+from sqlalchemy import select
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.exceptions import HTTPException
+
+from app import current_clock, current_settings, db
+from ivr.signature import signed_by_twilio
+from oncall.models import Contact
+from oncall.phones import to_e164
+from oncall.service import duty_at
+from tickets import messages, notify
+from tickets.service import find_ticket, record_first_response, update_ticket
+from tickets.sla import business_calendar
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("sms", __name__)
+
+_TICKET_COMMAND = re.compile(r"#?\s*(ACK|RESOLVE|CALL)\s+#?\s*(\d{1,12})")
+_ONCALL = re.compile(r"#?\s*ON\s*CALL")
+
+
+@dataclass(frozen=True)
+class Command:
+    """An engineer's command: the verb and, for the ticket commands, the ticket number."""
+
+    verb: str
+    ticket: str | None = None
+
+
+def parse_command(body: str) -> Command | None:
+    """The command in a text, or None. Case, extra spaces and a leading `#` don't matter."""
+    text = " ".join(body.split()).upper()
+    if _ONCALL.fullmatch(text):
+        return Command("ONCALL")
+    match = _TICKET_COMMAND.fullmatch(text)
+    return Command(match.group(1), match.group(2)) if match else None
+
+
+def _reply(text: str) -> Response:
+    response = MessagingResponse()
+    response.message(text)
+    return Response(str(response), mimetype="text/xml")
+
+
+def _sender(raw: str) -> Contact | None:
+    phone = to_e164(raw, current_settings().phone_region)
+    if phone is None:
+        return None
+    return db().scalar(select(Contact).where(Contact.phone == phone, Contact.active.is_(True)).limit(1))
+
+
+@bp.errorhandler(Exception)
+def _failed(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return error  # type: ignore[return-value]
+    log.exception("SMS command failed")
+    db().rollback()
+    return _reply(messages.TRY_AGAIN)
+
+
+@bp.post("/sms")
+@signed_by_twilio
+def incoming_text() -> Response:
+    """An engineer's text: check the sender, do the command, reply."""
+    contact = _sender(request.form.get("From", "")[:64])
+    if contact is None:
+        return _reply(messages.NOT_ON_THE_TEAM)
+    command = parse_command(request.form.get("Body", "")[:500])
+    if command is None:
+        return _reply(messages.NOT_UNDERSTOOD)
+    return _reply(obey(command, contact))
+
+
+def obey(command: Command, contact: Contact) -> str:
+    """Carry out a command from a contact; the reply text."""
+    settings = current_settings()
+    session, now, timezone = db(), current_clock(), settings.support_timezone
+    if command.verb == "ONCALL":
+        duty = duty_at(session, now)
+        on = duty.on_duty
+        then = duty.escalation[0].name if duty.escalation else None
+        return messages.on_call_now(on.name if on else None, on.phone if on else None, duty.shift_end, then, timezone)
+
+    ticket = find_ticket(session, command.ticket or "")
+    if ticket is None:
+        return messages.no_such_ticket(command.ticket or "")
+    calendar = business_calendar(settings.support_timezone, settings.support_holidays)
+    if command.verb == "ACK":
+        if ticket.first_response_at is not None:
+            return messages.already_acknowledged(ticket.number, ticket.responded_by, ticket.first_response_at, timezone)
+        record_first_response(ticket, now, contact.name, "acknowledged it by SMS")
+        session.commit()
+        return messages.acknowledged(ticket.number, contact.name)
+    if command.verb == "RESOLVE":
+        if ticket.status == "resolved":
+            return messages.already_resolved(ticket.number)
+        # Resolving a ticket nobody had answered is its first response too.
+        record_first_response(ticket, now, contact.name, "resolved it by SMS")
+        update_ticket(session, str(ticket.number), {"status": "resolved"}, region=settings.phone_region,
+                      calendar=calendar, now=now, actor=contact.name)
+        session.commit()
+        return messages.resolved(ticket.number)
+    if not ticket.callback_number:
+        return messages.no_callback_number(ticket.number)
+    notify.callback(session, ticket, contact.phone, contact.name, now)
+    session.commit()
+    return messages.calling_you(ticket.number, ticket.callback_number)
