@@ -118,6 +118,11 @@ def document() -> dict[str, Any]:
                           "requestBody": _body("TicketChange"),
                           "responses": {"200": _answer("the ticket", _ref("Ticket")), **_errors(400, 404, 422)}},
             },
+            "/api/notifications": {
+                "get": {"summary": "Every message the line sent or will send, newest first",
+                        "parameters": PAGE + [{"name": "ticket", "in": "query", "schema": {"type": "string", "pattern": r"^\d+$"}}],
+                        "responses": {"200": _answer("a page of notifications", _page_of("Notification")), **_errors(400, 404)}},
+            },
             "/api/calls": {
                 "get": {"summary": "The call log, newest first", "parameters": PAGE,
                         "responses": {"200": _answer("a page of calls", _page_of("Call")), **_errors(400)}},
@@ -182,6 +187,14 @@ def document() -> dict[str, Any]:
                     "status": {"type": "string", "enum": ["open", "acknowledged", "resolved"]},
                     "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},
                     "description": {"type": "string"}, "callback_number": {"type": ["string", "null"]}}},
+                "Notification": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "ticket": {"type": ["integer", "null"]}, "to": E164,
+                    "channel": {"type": "string", "enum": ["sms", "call"]},
+                    "kind": {"type": "string", "enum": ["new_ticket", "missed_call", "voicemail", "sla_50", "sla_80",
+                                                       "sla_breach", "callback"]},
+                    "status": {"type": "string", "enum": ["pending", "sent", "failed"]},
+                    "attempts": {"type": "integer"}, "body": {"type": "string"}, "created_at": TIME,
+                    "sent_at": NULLABLE_TIME, "provider_sid": {"type": ["string", "null"]}}},
                 "Call": {"type": "object", "properties": {
                     "call_sid": {"type": "string"}, "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
                     "status": {"type": "string"}, "started_at": TIME, "ended_at": NULLABLE_TIME,

@@ -11,15 +11,18 @@ events of a whole page in one extra query (selectinload), so it makes no query p
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app import current_clock, current_settings, db
 from oncall.access import ApiError, api_token_required, current_actor, handle_api_errors, json_body
 from oncall.api import page, page_args
 from oncall.service import duty_at
 from tickets import service
+from tickets.models import Notification
 from tickets.service import InvalidTicketChange, TicketNotFound, parse_status, ticket_json
 from tickets.sla import BusinessCalendar, Severity, business_calendar, parse_severity
 
@@ -112,3 +115,34 @@ def update_ticket(number: str) -> Response:
         actor=current_actor(),
     )
     return jsonify(ticket_json(ticket))
+
+
+def notification_json(notification: Notification) -> dict[str, Any]:
+    """An outbox row as contract §7 shows it."""
+    return {
+        "id": notification.id,
+        "ticket": notification.ticket.number if notification.ticket else None,
+        "to": notification.to_number,
+        "channel": notification.channel,
+        "kind": notification.kind,
+        "status": notification.status,
+        "attempts": notification.attempts,
+        "body": notification.body,
+        "created_at": notification.created_at.isoformat(),
+        "sent_at": notification.sent_at.isoformat() if notification.sent_at else None,
+        "provider_sid": notification.provider_sid,
+    }
+
+
+@bp.get("/notifications")
+@api_token_required
+def list_notifications() -> Response:
+    """Every message the line sent or will send, newest first; `?ticket=<number>` for one ticket's."""
+    limit, offset = page_args()
+    query = select(Notification).options(selectinload(Notification.ticket))
+    if request.args.get("ticket"):
+        ticket = service.get_ticket(db(), request.args["ticket"])
+        query = query.where(Notification.ticket_id == ticket.id)
+    total = db().scalar(select(func.count()).select_from(query.subquery()))
+    rows = db().scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit).offset(offset))
+    return page([notification_json(n) for n in rows], total, limit, offset)

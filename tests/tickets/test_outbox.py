@@ -269,3 +269,29 @@ def test_a_ticket_without_a_caller_from_the_api_says_where_it_came_from() -> Non
         "New high ticket 10007 opened via api, no callback number. Respond by Thu 26 Nov 4:00 AM EST. "
         "Reply ACK 10007 or CALL 10007.")
     assert "from a withheld number" in messages.new_ticket(10007, "high", None, None, due, "America/New_York")
+
+
+@responses.activate
+def test_the_api_lists_every_message_sent_or_waiting_for_a_ticket(client, session: Session) -> None:
+    from oncall.access import issue_api_token
+
+    token = issue_api_token(session, "tests", NOW)
+    t, other = ticket(session), ticket(session)
+    first = queue(session, t, body="first")
+    queue(session, t, to=TOM.phone, body="second")
+    queue(session, other, body="someone else's")
+    twilio_accepts("SM" + "e" * 32)
+    send_due(session, sender(), NOW, limit=1)
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = client.get(f"/api/notifications?ticket={t.number}", headers=auth).json
+    assert listed["total"] == 2
+    sent = next(n for n in listed["items"] if n["id"] == first.id)
+    assert sent == {
+        "id": first.id, "ticket": t.number, "to": PRIYA.phone, "channel": "sms", "kind": "new_ticket",
+        "status": "sent", "attempts": 1, "body": "first", "created_at": NOW.isoformat(),
+        "sent_at": NOW.isoformat(), "provider_sid": "SM" + "e" * 32,
+    }
+    assert client.get("/api/notifications", headers=auth).json["total"] == 3
+    assert client.get("/api/notifications?ticket=99999", headers=auth).status_code == 404
+    assert client.get("/api/notifications?ticket=abc", headers=auth).status_code == 404
+    assert client.get("/api/notifications").status_code == 401
