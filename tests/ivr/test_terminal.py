@@ -57,3 +57,97 @@ def test_ctrl_c_at_a_menu_hangs_up() -> None:
     caller = TerminalCaller(interrupted, lambda text: None)
     prompt = GatherPrompt(said="menu", inputs=frozenset({"dtmf"}), num_digits=1, finish_on_key="#", timeout=5)
     assert caller.answer_gather(prompt) == HANGUP
+
+
+BRANCHES = [
+    # (keys, engineer, caller ID, expected ticket line, expected outcome)
+    ("1,1,1", "accept", "+12125550147", "TICKET 10001: critical, acknowledged", "outcome connected"),
+    ("1,2,1", "refuse", "+12125550147", "TICKET 10001: high, open", "outcome abandoned"),
+    ("1,3,2,4155550123#,1", "accept", "+12125550147", "callback +14155550123", "outcome connected"),
+    ("1,4,4155550123#,1", "accept", "anonymous", "TICKET 10001: low, acknowledged", "outcome connected"),
+    (",,,1,1", "accept", "+12125550147", "TICKET 10001: critical, acknowledged", "outcome connected"),
+    ("1,9,9,9,1", "accept", "+12125550147", "TICKET 10001: normal, acknowledged", "outcome connected"),
+    ("2,55555#,,,", None, "+12125550147", None, "outcome abandoned"),
+    ("1", None, "+12125550147", None, "outcome abandoned"),
+]
+
+
+@pytest.mark.parametrize(("keys", "engineer", "caller", "ticket", "outcome"), BRANCHES)
+def test_every_branch_of_the_menus_over_http_ends_in_the_expected_rows(
+    app, live_line: str, team: Team, session: Session, keys: str, engineer, caller: str, ticket, outcome: str
+) -> None:
+    args = ["call", "--url", live_line, "--keys", keys, "--from", caller]
+    if engineer:
+        args += ["--engineer", engineer]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert outcome in result.output
+    if ticket:
+        assert ticket in result.output
+    else:
+        assert "TICKET" not in result.output
+    session.commit()
+    from ivr.models import CallLog
+
+    assert session.scalar(select(CallLog.outcome)) == outcome.split()[-1]
+
+
+def test_a_status_lookup_over_http_reads_the_ticket(app, live_line: str, team: Team) -> None:
+    runner = app.test_cli_runner()
+    runner.invoke(args=["call", "--url", live_line, "--keys", "1,2,1", "--engineer", "accept"])
+    result = runner.invoke(args=["call", "--url", live_line, "--keys", "2,10001#"])
+    assert "Ticket 1 0 0 0 1 is a high ticket, and it is acknowledged." in result.output
+    assert "outcome status_lookup" in result.output
+
+
+def test_interactive_keys_in_a_real_terminal_and_ctrl_c_hangs_up_cleanly(
+    live_line: str, env: dict[str, str], team: Team, session: Session
+) -> None:
+    """A person at a terminal: the prompts show, typed keys go to the line, Ctrl-C hangs up."""
+    import os
+    import pty
+    import select as select_module
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the terminal phone, with the pty as its controlling terminal
+        os.chdir(root)
+        os.execve(sys.executable, [sys.executable, "-m", "flask", "--app", "app", "call", "--url", live_line],
+                  {**os.environ, **env, "PYTHONUNBUFFERED": "1"})
+
+    seen = b""
+
+    def read_until(text: bytes, seconds: float = 20) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + seconds
+        while text not in seen:
+            assert time.monotonic() < deadline, f"never saw {text!r}; the terminal showed:\n{seen.decode(errors='replace')}"
+            ready, _, _ = select_module.select([terminal], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(terminal, 4096)
+                except OSError:
+                    break
+
+    try:
+        read_until(b"To report a new issue, press 1")
+        read_until(b"h to hang up")
+        os.write(terminal, b"1\r")
+        read_until(b"How severe is the problem?")
+        os.write(terminal, b"2\r")
+        read_until(b"Should we call you back at")
+        os.write(terminal, b"\x03")  # Ctrl-C
+        read_until(b"outcome abandoned")
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 0
+    session.commit()
+    from ivr.models import CallLog
+    from tickets.models import Ticket
+
+    assert session.scalar(select(CallLog.outcome)) == "abandoned"
+    assert session.scalar(select(Ticket.severity)) == "high", "the severity the caller chose is kept"
