@@ -110,14 +110,28 @@ def json_body() -> dict[str, Any]:
     return body
 
 
-def handle_api_errors(blueprint: Any) -> None:
-    """Make `ApiError` and HTTP errors answer in the API's JSON shape on `blueprint`."""
+def handle_api_errors(blueprint: Any, *, invalid: tuple[type[Exception], ...] = (),
+                      missing: tuple[type[Exception], ...] = ()) -> None:
+    """Make errors answer in the API's JSON shape on `blueprint`: `ApiError` with its status,
+    the domain's `invalid` errors with 422 and its `missing` errors with 404."""
     from werkzeug.exceptions import HTTPException
 
     @blueprint.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
         db().rollback()
         return json_error(error.status, error.message)
+
+    def _invalid(error: Exception) -> Response:
+        db().rollback()
+        return json_error(422, str(error))
+
+    def _missing(error: Exception) -> Response:
+        return json_error(404, str(error))
+
+    for error_type in invalid:
+        blueprint.register_error_handler(error_type, _invalid)
+    for error_type in missing:
+        blueprint.register_error_handler(error_type, _missing)
 
     @blueprint.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

@@ -20,29 +20,12 @@ from oncall.schedule import Member
 from oncall.service import InvalidChange, NotFound, contact_json, override_json, parse_instant, rotation_json
 
 bp = Blueprint("oncall_api", __name__, url_prefix="/api")
-handle_api_errors(bp)
+handle_api_errors(bp, invalid=(InvalidChange,), missing=(NotFound,))
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 # Past this an offset is a mistake, and past 2**63 the database cannot even take it.
 MAX_OFFSET = 10**9
-
-
-@bp.errorhandler(InvalidChange)
-def _invalid(error: InvalidChange) -> Response:
-    db().rollback()
-    return _error(422, str(error))
-
-
-@bp.errorhandler(NotFound)
-def _not_found(error: NotFound) -> Response:
-    return _error(404, str(error))
-
-
-def _error(status: int, message: str) -> Response:
-    response = jsonify(error=message)
-    response.status_code = status
-    return response
 
 
 def page_args() -> tuple[int, int]:

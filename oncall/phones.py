@@ -40,3 +40,9 @@ def spoken_phone(e164: str, region: str) -> str:
         national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
         return spoken_digits(national)
     return "plus " + spoken_digits(e164)
+
+
+def bad_number(name: str, value: object, region: str) -> str:
+    """The message for a phone number that will not parse, saying what would."""
+    shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40] + "…")
+    return f"{name} {shown} is not a valid phone number: give it in E.164 (+14155550123) or as a national number in {region}"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from oncall.access import audit
 from oncall.models import CalendarFeed, Contact, Override, Rotation, RotationMember
-from oncall.phones import to_e164
+from oncall.phones import bad_number, to_e164
 from oncall.schedule import (
     Duty,
     InvalidRotation,
@@ -142,10 +142,7 @@ def _checked_name(value: Any) -> str:
 def _checked_phone(value: Any, region: str) -> str:
     number = to_e164(value, region) if isinstance(value, str) else None
     if number is None:
-        raise InvalidChange(
-            f"phone {value!r} is not a valid phone number: give it in E.164 (+14155550123) "
-            f"or as a national number in {region}"
-        )
+        raise InvalidChange(bad_number("phone", value, region))
     return number
 
 

@@ -27,7 +27,7 @@ from tickets.service import InvalidTicketChange, TicketNotFound, parse_status, t
 from tickets.sla import BusinessCalendar, Severity, business_calendar, parse_severity
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api")
-handle_api_errors(bp)
+handle_api_errors(bp, invalid=(InvalidTicketChange,), missing=(TicketNotFound,))
 
 # Beyond this an offset is past any table the line will hold, and the databases refuse
 # integers that do not fit 64 bits; say so with a 400 instead of failing in the driver.
@@ -37,21 +37,6 @@ MAX_FILTER_VALUES = 10
 T = TypeVar("T")
 
 
-@bp.errorhandler(InvalidTicketChange)
-def _invalid(error: InvalidTicketChange) -> Response:
-    db().rollback()
-    return _error(422, str(error))
-
-
-@bp.errorhandler(TicketNotFound)
-def _not_found(error: TicketNotFound) -> Response:
-    return _error(404, str(error))
-
-
-def _error(status: int, message: str) -> Response:
-    response = jsonify(error=message)
-    response.status_code = status
-    return response
 
 
 def query_filter(name: str, parse: Callable[[str], T], allowed: list[str]) -> list[T]:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from oncall.phones import to_e164
+from oncall.phones import bad_number, to_e164
 from oncall.schedule import Duty
 from tickets import notify
 from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketCounter, TicketEvent
@@ -262,10 +262,7 @@ def _checked_phone(name: str, value: Any, region: str) -> str | None:
         return None
     number = to_e164(value, region) if isinstance(value, str) else None
     if number is None:
-        raise InvalidTicketChange(
-            f"{name} {_shown(value)} is not a valid phone number: give it in E.164 (+14155550123) "
-            f"or as a national number in {region}"
-        )
+        raise InvalidTicketChange(bad_number(name, value, region))
     return number
 
 
