@@ -31,7 +31,8 @@ RETRY_CAP = timedelta(minutes=30)
 MAX_ATTEMPTS = 8
 # How long a claimed message is reserved for the worker sending it.
 LEASE = timedelta(minutes=2)
-# At most this many texts to one number per window; more are bundled into one when it frees.
+# At most this many texts to one number per window; the last one the window allows bundles
+# everything still waiting, and what comes after waits for the window to free.
 RATE_LIMIT = 5
 RATE_WINDOW = timedelta(minutes=10)
 
@@ -99,7 +100,7 @@ class Claim:
 
 
 def _claim_next(session: Session, now: datetime) -> Claim | None:
-    """Reserve the next due message, with every other due text to the same number (a bundle)."""
+    """Reserve the next due message (for texts: bundled with the rest when the rate limit nears)."""
     due = (
         select(Notification)
         .where(Notification.status == "pending", Notification.next_attempt_at <= now)
@@ -112,20 +113,19 @@ def _claim_next(session: Session, now: datetime) -> Claim | None:
         return None
     rows = [first]
     if first.channel == "sms":
-        rows += session.scalars(due.where(Notification.to_number == first.to_number, Notification.id != first.id,
-                                          Notification.channel == "sms")).all()
-        # Texts, not rows: a bundle is one text however many rows it carried.
-        recent = session.scalar(
-            select(func.count(func.distinct(Notification.provider_sid))).where(
-                Notification.to_number == first.to_number, Notification.status == "sent",
-                Notification.channel == "sms", Notification.sent_at > now - RATE_WINDOW)
-        )
-        if recent >= RATE_LIMIT:
-            # Too many texts to this engineer lately: hold these and send them as one later.
-            for row in rows:
-                row.next_attempt_at = now + RATE_WINDOW
+        waiting = session.scalars(due.where(Notification.to_number == first.to_number, Notification.id != first.id,
+                                            Notification.channel == "sms")).all()
+        sent_times = _texts_sent_since(session, first.to_number, now - RATE_WINDOW)
+        allowance = RATE_LIMIT - len(sent_times)
+        if allowance <= 0:
+            # This engineer has had enough texts for now: hold the rest until the window frees.
+            for row in [first, *waiting]:
+                row.next_attempt_at = min(sent_times) + RATE_WINDOW
             session.commit()
             return _claim_next(session, now)
+        if allowance == 1:
+            # The last text the window allows carries everything waiting.
+            rows += waiting
     for row in rows:
         row.next_attempt_at = now + LEASE
         row.attempts += 1
@@ -133,6 +133,15 @@ def _claim_next(session: Session, now: datetime) -> Claim | None:
     claim = Claim(ids=tuple(r.id for r in rows), to_number=first.to_number, channel=first.channel, body=body)
     session.commit()
     return claim
+
+
+def _texts_sent_since(session: Session, to_number: str, since: datetime) -> list[datetime]:
+    """When each text to `to_number` went out since `since` (a bundle counts once)."""
+    return list(session.scalars(
+        select(func.min(Notification.sent_at)).where(
+            Notification.to_number == to_number, Notification.status == "sent", Notification.channel == "sms",
+            Notification.sent_at > since).group_by(Notification.provider_sid)
+    ))
 
 
 def _record(session: Session, claim: Claim, now: datetime, sid: str | None, error: DeliveryError | None) -> None:

@@ -18,7 +18,7 @@ from oncall.schedule import Duty, Member
 from tickets import messages
 from tickets.escalation import checkpoints_reached, run_sla_clock
 from tickets.models import Notification, Ticket
-from tickets.outbox import MAX_ATTEMPTS, RATE_LIMIT, TwilioSender, enqueue, retry_delay, send_due
+from tickets.outbox import MAX_ATTEMPTS, RATE_LIMIT, RATE_WINDOW, TwilioSender, enqueue, retry_delay, send_due
 from tickets.service import open_ticket
 from tickets.sla import Severity, business_calendar
 
@@ -119,21 +119,27 @@ def test_the_same_kind_for_the_same_ticket_and_person_is_queued_once(session: Se
 
 @responses.activate
 def test_a_flood_of_texts_to_one_engineer_is_rate_limited_and_bundled(session: Session) -> None:
-    for i in range(RATE_LIMIT):
+    for i in range(RATE_LIMIT - 1):
         queue(session, ticket(session), body=f"alert {i}")
         twilio_accepts(f"SM{i:032d}")
         send_due(session, sender(), NOW + timedelta(seconds=i))
-    assert len(responses.calls) == RATE_LIMIT
+    assert [form(c)["Body"] for c in responses.calls] == [f"alert {i}" for i in range(RATE_LIMIT - 1)]
     for i in range(12):
         queue(session, ticket(session), body=f"flood {i}")
-    later = NOW + timedelta(minutes=1)
-    assert send_due(session, sender(), later) == 0, "over the limit: held"
     twilio_accepts("SM" + "f" * 32)
-    assert send_due(session, sender(), later + timedelta(minutes=10)) == 1, "then one text for all twelve"
+    later = NOW + timedelta(minutes=1)
+    assert send_due(session, sender(), later) == 1, "the last text the window allows carries all twelve"
     body = form(responses.calls[-1])["Body"]
     assert body.startswith("12 support alerts:") and "flood 0" in body and "flood 11" in body
-    statuses = session.scalars(select(Notification.status)).all()
-    assert statuses.count("sent") == RATE_LIMIT + 12
+    assert session.scalars(select(Notification.status)).all().count("sent") == RATE_LIMIT - 1 + 12
+
+    queue(session, ticket(session), body="one more")
+    assert send_due(session, sender(), later) == 0, "over the limit: held"
+    held = session.scalar(select(Notification).where(Notification.body == "one more"))
+    assert held.status == "pending" and held.next_attempt_at == NOW + RATE_WINDOW, "until the first text leaves the window"
+    twilio_accepts("SM" + "9" * 32)
+    assert send_due(session, sender(), NOW + RATE_WINDOW) == 1
+    assert form(responses.calls[-1])["Body"] == "one more"
 
 
 def send_from_worker(database_url: str, start) -> None:
@@ -295,3 +301,49 @@ def test_the_api_lists_every_message_sent_or_waiting_for_a_ticket(client, sessio
     assert client.get("/api/notifications?ticket=99999", headers=auth).status_code == 404
     assert client.get("/api/notifications?ticket=abc", headers=auth).status_code == 404
     assert client.get("/api/notifications").status_code == 401
+
+
+@responses.activate
+def test_a_missed_call_sends_exactly_these_texts_through_twilio(client, session: Session, clock) -> None:
+    """Every kind the line sends about a phone ticket, as Twilio's REST API receives it."""
+    from ivr.phone import FlaskClientTransport, ScriptedCaller, Voicemail, place_call
+    from oncall.service import duty_at
+    from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, add_contact, add_rotation
+
+    team = [add_contact(session, m.name, m.phone) for m in (PRIYA, TOM)]
+    add_rotation(session, team, handoff="2026-11-23T09:00", backups=1)
+    session.commit()
+    place_call(voice_url=f"{PUBLIC_BASE}/ivr/voice", status_callback_url=f"{PUBLIC_BASE}/ivr/status",
+               auth_token=AUTH_TOKEN, transport=FlaskClientTransport(client),
+               caller=ScriptedCaller(["1", "1", "1", Voicemail("The database cluster is down")]),
+               engineers=["no-answer", "no-answer"], from_number="+12125550147")
+    for i in range(3):
+        twilio_accepts(f"SM{i:032d}")
+    assert send_due(session, sender(), clock.now) == 3
+    for minutes in (60, 96, 120):  # 50 %, 80 % and the breach of the 2-hour target
+        now = clock.now + timedelta(minutes=minutes)
+        run_sla_clock(session, now, lambda at: duty_at(session, at), "America/New_York")
+        for i in range(3):
+            twilio_accepts(f"SM{minutes}{i:029d}")
+        send_due(session, sender(), now)
+    sent = [(f["To"], f["From"], f["Body"]) for f in map(form, responses.calls)]
+    assert sent == [
+        (PRIYA.phone, SUPPORT, "New critical ticket 10001 from +12125550147. Respond by Thu 26 Nov 12:00 AM EST. "
+                               "Reply ACK 10001 or CALL 10001."),
+        (PRIYA.phone, SUPPORT, "Missed support call: critical ticket 10001 from +12125550147. "
+                               "Reply CALL 10001 to ring them back, or ACK 10001."),
+        (PRIYA.phone, SUPPORT, 'Voicemail on critical ticket 10001: "The database cluster is down". '
+                               "Reply CALL 10001 to ring back."),
+        (PRIYA.phone, SUPPORT, "Ticket 10001 (critical) has had no response for 50% of its 2 hours target: "
+                               "due Thu 26 Nov 12:00 AM EST. Reply ACK 10001."),
+        (TOM.phone, SUPPORT, "Ticket 10001 (critical) has had no response for 50% of its 2 hours target: "
+                             "due Thu 26 Nov 12:00 AM EST. Reply ACK 10001."),
+        (PRIYA.phone, SUPPORT, "Ticket 10001 (critical) has had no response for 80% of its 2 hours target: "
+                               "due Thu 26 Nov 12:00 AM EST. Reply ACK 10001."),
+        (TOM.phone, SUPPORT, "Ticket 10001 (critical) has had no response for 80% of its 2 hours target: "
+                             "due Thu 26 Nov 12:00 AM EST. Reply ACK 10001."),
+        (PRIYA.phone, SUPPORT, "SLA BREACHED: critical ticket 10001 had no first response within 2 hours "
+                               "(due Thu 26 Nov 12:00 AM EST). Reply ACK 10001."),
+        (TOM.phone, SUPPORT, "SLA BREACHED: critical ticket 10001 had no first response within 2 hours "
+                             "(due Thu 26 Nov 12:00 AM EST). Reply ACK 10001."),
+    ]
