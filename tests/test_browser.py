@@ -1,0 +1,242 @@
+"""The admin pages in a real browser: headless Chromium (Debian's) driven by Playwright.
+
+The app runs in a thread on 127.0.0.1 with CSRF protection on, as in production, and
+the tests click through it as the support manager would. Screenshots land in
+`test-artifacts/` (gitignored) for a person to look at.
+
+Without `/usr/bin/chromium` or the `playwright` package these tests are skipped with
+the reason, except under CI (the `CI` environment variable is set), where a missing
+browser is a failure: CI installs Chromium and must run them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from datetime import timedelta
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from oncall.access import create_admin
+from ivr.models import CallEvent, CallLog
+from tests.conftest import FakeClock, Team, add_override
+from tickets.models import Ticket, TicketEvent
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+USERNAME = "maria"
+PASSWORD = "correct horse battery"
+
+
+def missing_browser() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is not installed (pip install -r requirements-dev.txt)"
+    if not CHROMIUM.exists():
+        return f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium from /usr/bin/chromium; Playwright never downloads a browser."""
+    reason = missing_browser()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests, but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_line(make_app: Callable[..., Flask], team: Team, session: Session, clock: FakeClock) -> Iterator[str]:
+    """The line serving HTTP on a free port of 127.0.0.1, CSRF on, with the test team and an admin."""
+    create_admin(session, USERNAME, PASSWORD, clock.now)
+    app = make_app()
+    assert app.config.get("WTF_CSRF_ENABLED", True), "the browser tests must run with CSRF protection on"
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-line", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+@pytest.fixture
+def open_page(browser: Any, live_line: str) -> Iterator[Callable[..., Any]]:
+    """Open a fresh browser tab (own cookies) of a given size on the live line."""
+    contexts = []
+
+    def open_(viewport: dict[str, int] = DESKTOP) -> Any:
+        context = browser.new_context(viewport=viewport, base_url=live_line, locale="en-US",
+                                      timezone_id="America/New_York")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Save the whole page as test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Any, password: str = PASSWORD) -> None:
+    page.goto("/admin/")
+    page.fill("#username", USERNAME)
+    page.fill("#password", password)
+    page.click("button:has-text('Log in')")
+
+
+def on_duty(page: Any) -> str:
+    page.goto("/admin/")
+    return " ".join(page.inner_text("#on-duty").split())
+
+
+def test_the_manager_adds_a_contact_reorders_the_rotation_and_covers_a_shift(open_page) -> None:
+    page = open_page()
+    log_in(page)
+    assert page.url.endswith("/admin/")
+    assert "Priya Raman" in on_duty(page)
+    assert "Tom Berg" in page.inner_text("#next")
+    screenshot(page, "01-oncall-desktop")
+
+    # A bad number is refused with a message that says what to type; then the right one.
+    page.click("nav >> text=Contacts")
+    page.fill("#name", "Kenji Watanabe")
+    page.fill("#phone", "555-01")
+    page.click("button:has-text('Add contact')")
+    assert "is not a valid phone number: give it in E.164" in page.inner_text(".flash-error")
+    screenshot(page, "02-contact-bad-number")
+    page.fill("#phone", "(415) 555-0104")
+    page.click("button:has-text('Add contact')")
+    assert "Added Kenji Watanabe (+14155550104)" in page.inner_text(".flash-ok")
+    assert "Kenji Watanabe" in page.inner_text("table")
+
+    # Ana moves up before Tom and Kenji joins at the end; nothing is saved until Save.
+    page.click("nav >> text=Rotation")
+    page.click("button[aria-label='Move Ana Souza up']")
+    assert "Draft: nothing is saved" in page.inner_text("main")
+    page.select_option("#new_member", label="Kenji Watanabe")
+    page.click("button[value='add']")
+    names = [" ".join(n.split()) for n in page.locator(".member-name").all_inner_texts()]
+    assert names == ["Priya Raman", "Ana Souza", "Tom Berg", "Kenji Watanabe"]
+    assert "Ana Souza" in page.inner_text("#preview")
+    screenshot(page, "03-rotation-draft")
+    page.click("button:has-text('Save rotation')")
+    assert "Rotation saved" in page.inner_text(".flash-ok")
+    assert "Priya Raman" in on_duty(page)
+    assert "Ana Souza" in page.inner_text("#next")
+
+    # "Priya is sick, Tom covers until Thursday 09:00."
+    page.click("nav >> text=Overrides")
+    page.select_option("#contact_id", label="Tom Berg")
+    page.fill("#end", "2026-11-26T09:00")
+    page.click("button:has-text('Add override')")
+    assert "Tom Berg covers from" in page.inner_text(".flash-ok")
+    panel = on_duty(page)
+    assert "Tom Berg override" in panel and "Thu 26 Nov, 09:00 EST" in panel
+    assert "Priya Raman" in page.inner_text("#next")
+    screenshot(page, "04-oncall-with-override")
+
+    page.click("nav >> text=Overrides")
+    page.click("button[aria-label='Remove the override for Tom Berg']")
+    assert "Override removed" in page.inner_text(".flash-ok")
+    assert "Priya Raman" in on_duty(page) and "override" not in on_duty(page)
+
+    page.click("nav >> text=Audit")
+    trail = page.inner_text("main")
+    for action in ("contact.created", "rotation.saved", "override.created", "override.deleted"):
+        assert action in trail
+    assert "admin:maria" in trail
+    screenshot(page, "05-audit")
+
+    page.click("button:has-text('Log out')")
+    assert "You are logged out." in page.inner_text("main")
+    page.goto("/admin/contacts")
+    assert "/admin/login" in page.url
+
+
+def test_a_wrong_password_is_refused_in_the_browser(open_page) -> None:
+    page = open_page()
+    log_in(page, password="not the password")
+    assert "/admin/login" in page.url
+    assert "Wrong username or password" in page.inner_text(".flash-error")
+    screenshot(page, "06-login-refused")
+    page.goto("/admin/")
+    assert "/admin/login" in page.url
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/rotation", "/admin/overrides", "/admin/contacts"])
+def test_the_pages_fit_a_phone_screen(open_page, team: Team, session: Session, clock: FakeClock, path: str) -> None:
+    add_override(session, team.ana, clock.now + timedelta(days=1), clock.now + timedelta(days=2))
+    session.commit()
+    page = open_page(PHONE)
+    log_in(page)
+    page.goto(f"{path}?tz=Europe/London")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.locator("nav a").first.is_visible()
+    # Who is on duty, or who a row is about, is in view without scrolling sideways.
+    for cell in page.locator("td.lead").all():
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    screenshot(page, "07-phone" + path.replace("/admin", "").replace("/", "-").rstrip("-"))
+
+
+@pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_a_voicemail_ticket_and_its_call_read_well(open_page, session: Session, clock: FakeClock, viewport, size) -> None:
+    now = clock.now
+    ticket = Ticket(number=10001, severity="critical", status="open", source="phone", caller_number="+14155550100",
+                    callback_number="+14155550100", created_at=now, response_due_at=now + timedelta(hours=2),
+                    description="<script>alert('checkout')</script> The checkout page is down",
+                    recording_url="https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
+                    transcript="Hi, this is Sam from Acme, the checkout page has been down since nine.")
+    ticket.events = [TicketEvent(at=now, kind="created", detail="critical ticket from phone"),
+                     TicketEvent(at=now + timedelta(minutes=2), kind="voicemail", detail="recording (31 s)")]
+    call = CallLog(call_sid="CA" + "1" * 32, from_number="+14155550100", to_number="+18005550199", started_at=now,
+                   ended_at=now + timedelta(minutes=3), duration=180, status="completed", outcome="voicemail",
+                   step="done", ticket=ticket)
+    call.events = [CallEvent(at=now, kind="call_started", detail="from +14155550100"),
+                   CallEvent(at=now + timedelta(seconds=30), kind="dial", detail="ringing Priya Raman +14155550101"),
+                   CallEvent(at=now + timedelta(seconds=60), kind="voicemail", detail="recording (31 s)")]
+    session.add_all([ticket, call])
+    session.commit()
+    page = open_page(viewport)
+    log_in(page)
+    for path, name in [("/admin/tickets/", "tickets"), ("/admin/tickets/10001", "ticket"),
+                       ("/admin/calls/", "calls"), (f"/admin/calls/{call.call_sid}", "call")]:
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        screenshot(page, f"08-{name}-{size}")
+    page.goto("/admin/tickets/10001")
+    assert "<script>alert('checkout')</script>" in page.inner_text("main")
+    assert page.get_attribute("#voicemail a", "href").startswith("https://api.twilio.com/")
