@@ -148,7 +148,6 @@ def call_command(url: str, from_number: str, to_number: str | None, keys: str | 
     if keys is not None:
         answers: list[Answer] = [k.strip() if k.strip() else SILENCE for k in keys.split(",")]
         caller = ScriptedCaller(answers, hang_up_when_done=True)
-        caller.hear = lambda text: echo(f"LINE: {text}")  # type: ignore[method-assign]
     else:
         caller = TerminalCaller(read, echo)
     engineers = ScriptedEngineers([engineer or "accept"] * 20) if (engineer or keys is not None) else TerminalEngineers(read, echo)
@@ -178,6 +177,9 @@ def call_command(url: str, from_number: str, to_number: str | None, keys: str | 
         raise click.ClickException(f"the call failed: {error}") from None
     except OSError as error:
         raise click.ClickException(f"cannot reach the line at {base}: {error}") from None
+    if keys is not None:
+        # Nobody watched it live: show the whole call, keys and whispers included.
+        echo(record.transcript())
     for dial in record.dials:
         echo(f"DIALLED {dial.number}: {dial.behaviour}, DialCallStatus {dial.dial_call_status}")
     echo(f"CALL ENDED ({record.ended_by}), {record.duration} s")

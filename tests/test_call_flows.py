@@ -381,8 +381,8 @@ def test_a_missed_call_and_its_voicemail_are_texted_to_the_engineer_on_duty(call
     kinds = [(kind, to) for kind, to, _ in outbox(session)]
     assert kinds == [("new_ticket", PRIYA), ("missed_call", PRIYA), ("voicemail", PRIYA)]
     voicemail = outbox(session)[2][2]
-    assert voicemail == ('Voicemail on high ticket 10001: "Checkout returns 502 for all customers since the 02:00 '
-                         'deploy". Reply CALL 10001 to ring back.')
+    assert voicemail == ('Voicemail on high ticket 10001. Reply CALL 10001 to ring back. They said: '
+                         '"Checkout returns 502 for all customers since the 02:00 deploy"')
 
 
 def test_a_caller_who_hangs_up_after_choosing_a_severity_still_gets_the_engineer_texted(

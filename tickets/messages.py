@@ -51,12 +51,11 @@ def missed_call(number: int, severity: str, caller: str | None, callback: str | 
 
 def voicemail(number: int, severity: str, transcript: str | None) -> str:
     """To the engineer on duty when a caller left a voicemail."""
-    if transcript:
-        excerpt = transcript if len(transcript) <= EXCERPT_LENGTH else transcript[: EXCERPT_LENGTH - 1] + "…"
-        said = f': "{excerpt}"'
-    else:
-        said = " (no transcript; the recording is on the ticket)"
-    return f"Voicemail on {severity} ticket {number}{said}. Reply CALL {number} to ring back."
+    head = f"Voicemail on {severity} ticket {number}. Reply CALL {number} to ring back."
+    if not transcript:
+        return head + " No transcript; the recording is on the ticket."
+    excerpt = transcript if len(transcript) <= EXCERPT_LENGTH else transcript[: EXCERPT_LENGTH - 1] + "…"
+    return f'{head} They said: "{excerpt}"'
 
 
 def sla_warning(number: int, severity: str, percent: int, due: datetime, timezone: str) -> str:

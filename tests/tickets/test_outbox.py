@@ -332,8 +332,8 @@ def test_a_missed_call_sends_exactly_these_texts_through_twilio(client, session:
                                "Reply ACK 10001 or CALL 10001."),
         (PRIYA.phone, SUPPORT, "Missed support call: critical ticket 10001 from +12125550147. "
                                "Reply CALL 10001 to ring them back, or ACK 10001."),
-        (PRIYA.phone, SUPPORT, 'Voicemail on critical ticket 10001: "The database cluster is down". '
-                               "Reply CALL 10001 to ring back."),
+        (PRIYA.phone, SUPPORT, "Voicemail on critical ticket 10001. Reply CALL 10001 to ring back. "
+                               'They said: "The database cluster is down"'),
         (PRIYA.phone, SUPPORT, "Ticket 10001 (critical) has had no response for 50% of its 2 hours target: "
                                "due Thu 26 Nov 12:00 AM EST. Reply ACK 10001."),
         (TOM.phone, SUPPORT, "Ticket 10001 (critical) has had no response for 50% of its 2 hours target: "
