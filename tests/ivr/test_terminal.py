@@ -151,3 +151,12 @@ def test_interactive_keys_in_a_real_terminal_and_ctrl_c_hangs_up_cleanly(
 
     assert session.scalar(select(CallLog.outcome)) == "abandoned"
     assert session.scalar(select(Ticket.severity)) == "high", "the severity the caller chose is kept"
+
+
+def test_the_text_command_delivers_an_sms_and_prints_the_reply(app, live_line: str, team: Team) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["text", "oncall", "--from", PRIYA, "--url", live_line])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"REPLY: On duty: Priya Raman ({PRIYA}) until Mon 30 Nov 9:00 AM EST. Next: Tom Berg."
+    stranger = runner.invoke(args=["text", "ACK 10001", "--from", "+12125559999", "--url", live_line])
+    assert "REPLY: Sorry, this number is not on the support team" in stranger.output
