@@ -240,3 +240,37 @@ def test_a_voicemail_ticket_and_its_call_read_well(open_page, session: Session, 
     page.goto("/admin/tickets/10001")
     assert "<script>alert('checkout')</script>" in page.inner_text("main")
     assert page.get_attribute("#voicemail a", "href").startswith("https://api.twilio.com/")
+
+
+def test_an_engineer_acknowledges_a_ticket_adds_a_note_and_starts_a_callback(open_page, session: Session,
+                                                                             clock: FakeClock) -> None:
+    now = clock.now
+    ticket = Ticket(number=10001, severity="critical", status="open", source="phone", caller_number="+14155550100",
+                    callback_number="+14155550100", created_at=now - timedelta(minutes=40),
+                    response_due_at=now + timedelta(hours=1, minutes=20), description="The checkout page is down")
+    ticket.events = [TicketEvent(at=now - timedelta(minutes=40), kind="created", detail="critical ticket from phone")]
+    session.add(ticket)
+    session.commit()
+    page = open_page()
+    log_in(page)
+    page.click("nav >> text=Tickets")
+    assert "due in 1 h 20 min" in page.inner_text("table")
+    page.click("a:has-text('10001')")
+    assert "due in 1 h 20 min" in page.inner_text("main")
+
+    page.click("#actions button:has-text('Acknowledge')")
+    assert "Ticket 10001 acknowledged" in page.inner_text(".flash-ok")
+    assert "answered in time" in page.inner_text("main")
+
+    page.fill("#note", "Restarted the payment worker; <b>watching</b> the error rate.")
+    page.click("button:has-text('Add note')")
+    assert "Note added to ticket 10001." in page.inner_text(".flash-ok")
+    assert "admin:maria: Restarted the payment worker; <b>watching</b> the error rate." in page.inner_text(".events")
+
+    assert page.locator("#contact_id option:checked").inner_text().startswith("Priya Raman")  # on duty now
+    page.click("button:has-text('Start callback')")
+    assert ("Calling Priya Raman at +14155550101, then the customer at +14155550100."
+            in page.inner_text(".flash-ok"))
+    row = " ".join(page.inner_text("#notifications tbody tr").split())
+    assert row.startswith("callback Priya Raman +14155550101 call pending 0")
+    screenshot(page, "09-ticket-actions")

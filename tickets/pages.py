@@ -1,24 +1,72 @@
-"""The admin pages for tickets: a list filtered by status and severity, and each ticket's timeline."""
+"""The admin pages for tickets: a list filtered by status and severity, each ticket's timeline
+with what an engineer does about it, and how the first-response targets were kept.
+
+On a ticket's page an engineer acknowledges, resolves or reopens it, adds a note, and
+starts an engineer callback (the SMS `ACK`, `RESOLVE` and `CALL` of the same line). Each
+action is a small form with a CSRF token; the view calls one `tickets.service`
+function and redirects back with a message. A refusal (a resolved ticket, no callback
+number, an empty note, an unknown contact) is shown above the ticket with a 4xx status
+and nothing changes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from app import current_clock, db
+from app import current_clock, current_settings, db
 from ivr.models import CallLog
 from oncall.admin import current_page, login_required, page_of, protect_pages
+from oncall.models import Contact
+from oncall.service import duty_at
+from tickets import service
 from tickets.models import Ticket
-from tickets.service import find_ticket
-from tickets.sla import Severity
+from tickets.service import InvalidTicketChange, TicketConflict, TicketNotFound, find_ticket
+from tickets.sla import Severity, target_description
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/admin/tickets", template_folder="templates")
 protect_pages(bp)
 
 STATUSES = ("open", "acknowledged", "resolved")
 SEVERITIES = tuple(s.value for s in Severity)
+
+
+# ----------------------------------------------------------------------------- time in words
+
+
+def duration_words(span: timedelta) -> str:
+    """A length of time as a tired engineer reads it at a glance: "2 d 5 h", "1 h 20 min", "7 min"."""
+    minutes = int(abs(span.total_seconds())) // 60
+    if minutes < 1:
+        return "less than a minute"
+    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} d" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{minutes} min"
+
+
+@bp.app_template_filter("time_left")
+def time_left(due: datetime, now: datetime) -> str:
+    """How long until a first response is due: "due in 1 h 20 min", or "overdue by 3 h" once it passed."""
+    if due >= now:
+        return f"due in {duration_words(due - now)}"
+    return f"overdue by {duration_words(now - due)}"
+
+
+@bp.app_template_filter("duration")
+def duration(span: timedelta | None) -> str:
+    """A length of time in words, or "—" for none."""
+    return "—" if span is None else duration_words(span)
+
+
+# ----------------------------------------------------------------------------- the list and the SLA summary
 
 
 def _filter(name: str, allowed: tuple[str, ...]) -> str:
@@ -50,18 +98,150 @@ def tickets() -> Any:
         statuses=STATUSES,
         severities=SEVERITIES,
         now=current_clock(),
+        sla_days=service.SLA_SUMMARY_DAYS,
     )
+
+
+@bp.get("/sla")
+@login_required
+def sla() -> str:
+    """Per severity, for tickets opened in the last 30 days: met, breached, still within target, median response."""
+    now = current_clock()
+    since = now - timedelta(days=service.SLA_SUMMARY_DAYS)
+    return render_template(
+        "tickets/sla.html",
+        summaries=service.sla_summary(db(), since, now),
+        targets={s.value: target_description(s) for s in Severity},
+        since=since,
+        now=now,
+        days=service.SLA_SUMMARY_DAYS,
+    )
+
+
+# ----------------------------------------------------------------------------- one ticket
+
+
+def _missing(number: str) -> tuple[str, int]:
+    flash(f"There is no ticket {number}.", "error")
+    return render_template("oncall/missing.html"), 404
+
+
+def _ticket_page(number: str, status: int = 200, form: dict[str, str] | None = None) -> tuple[str, int]:
+    found = find_ticket(db(), number)
+    if found is None:
+        return _missing(number)
+    now = current_clock()
+    calls = db().scalars(select(CallLog).where(CallLog.ticket_id == found.id).order_by(CallLog.started_at)).all()
+    recording_url = found.recording_url if (found.recording_url or "").startswith(("https://", "http://")) else None
+    contacts = db().scalars(select(Contact).where(Contact.active.is_(True)).order_by(Contact.name, Contact.id)).all()
+    form = form or {}
+    if "contact_id" not in form:
+        on_duty = duty_at(db(), now).on_duty
+        form["contact_id"] = str(on_duty.contact_id) if on_duty else ""
+    return render_template(
+        "tickets/ticket.html",
+        ticket=found,
+        calls=calls,
+        recording_url=recording_url,
+        notifications=service.ticket_notifications(db(), found),
+        contacts=contacts,
+        form=form,
+        max_note_length=service.MAX_NOTE_LENGTH,
+        now=now,
+    ), status
 
 
 @bp.get("/<number>")
 @login_required
 def ticket(number: str) -> Any:
-    """One ticket: its details, its event timeline, the voicemail recording and transcript, its calls."""
-    found = find_ticket(db(), number)
-    if found is None:
-        flash(f"There is no ticket {number}.", "error")
-        return render_template("oncall/missing.html"), 404
-    calls = db().scalars(select(CallLog).where(CallLog.ticket_id == found.id).order_by(CallLog.started_at)).all()
-    recording_url = found.recording_url if (found.recording_url or "").startswith(("https://", "http://")) else None
-    return render_template("tickets/ticket.html", ticket=found, calls=calls, recording_url=recording_url,
-                           now=current_clock())
+    """One ticket: details, time left, what to do about it, timeline, voicemail, calls and notifications."""
+    return _ticket_page(number)
+
+
+def _carry_out(number: str, refused: str, action: Callable[[], tuple[Ticket, str]],
+               form: dict[str, str] | None = None) -> Any:
+    """Run one change to a ticket: on success back to its page with `action`'s message;
+    on a refusal the page again, with the reason, the form as typed and a 4xx status."""
+    try:
+        changed, message = action()
+    except TicketNotFound:
+        db().rollback()
+        return _missing(number)
+    except InvalidTicketChange as error:
+        db().rollback()
+        flash(f"{refused}: {error}.", "error")
+        return _ticket_page(number, 409 if isinstance(error, TicketConflict) else 422, form)
+    flash(message, "ok")
+    return redirect(url_for("ticket_pages.ticket", number=changed.number))
+
+
+@bp.post("/<number>/acknowledge")
+@login_required
+def acknowledge(number: str) -> Any:
+    """Acknowledge an open ticket; if nobody had answered it yet, this is its first response."""
+
+    def act() -> tuple[Ticket, str]:
+        now = current_clock()
+        ticket = service.acknowledge_ticket(db(), number, now=now, actor=g.actor)
+        if ticket.first_response_at == now and ticket.responded_by == g.actor:
+            return ticket, f"Ticket {ticket.number} acknowledged: first response recorded, the SLA reminders stop."
+        return ticket, f"Ticket {ticket.number} acknowledged."
+
+    return _carry_out(number, "Not acknowledged", act)
+
+
+@bp.post("/<number>/resolve")
+@login_required
+def resolve(number: str) -> Any:
+    """Resolve a ticket (its first response too, if nobody had answered it)."""
+
+    def act() -> tuple[Ticket, str]:
+        ticket = service.resolve_ticket(db(), number, now=current_clock(), actor=g.actor)
+        return ticket, f"Ticket {ticket.number} resolved."
+
+    return _carry_out(number, "Not resolved", act)
+
+
+@bp.post("/<number>/reopen")
+@login_required
+def reopen(number: str) -> Any:
+    """Open a resolved ticket again."""
+
+    def act() -> tuple[Ticket, str]:
+        ticket = service.reopen_ticket(db(), number, now=current_clock(), actor=g.actor)
+        return ticket, f"Ticket {ticket.number} reopened."
+
+    return _carry_out(number, "Not reopened", act)
+
+
+@bp.post("/<number>/notes")
+@login_required
+def add_note(number: str) -> Any:
+    """Add a note to the ticket's timeline; a refused note stays in the box to be fixed."""
+    text = request.form.get("note", "")
+
+    def act() -> tuple[Ticket, str]:
+        event = service.add_note(db(), number, text, now=current_clock(), actor=g.actor)
+        return event.ticket, f"Note added to ticket {event.ticket.number}."
+
+    return _carry_out(number, "Note not added", act, {"note": text})
+
+
+@bp.post("/<number>/callback")
+@login_required
+def start_callback(number: str) -> Any:
+    """Queue an engineer callback: the line rings the chosen engineer, then the customer."""
+    contact_id = request.form.get("contact_id", "")
+
+    def act() -> tuple[Ticket, str]:
+        ticket, call = service.start_callback(db(), number, contact_id, region=current_settings().phone_region,
+                                              now=current_clock(), actor=g.actor)
+        return ticket, f"Calling {call.recipient} at {call.to_number}, then the customer at {ticket.callback_number}."
+
+    return _carry_out(number, "No callback", act, {"contact_id": contact_id})
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_refused(error: CSRFError) -> tuple[str, int]:
+    flash(f"This form was refused: {error.description.rstrip('.')}. Reload the page and try again.", "error")
+    return render_template("oncall/missing.html"), 400

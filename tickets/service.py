@@ -10,16 +10,18 @@ session, the time and the actor, check everything first, and commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from oncall.models import Contact
 from oncall.phones import bad_number, to_e164
 from oncall.schedule import Duty
 from tickets import notify
-from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketCounter, TicketEvent
+from tickets.models import FIRST_TICKET_NUMBER, Notification, Ticket, TicketCounter, TicketEvent
 from tickets.sla import BusinessCalendar, Severity, parse_severity, response_due, target_description
 
 # Longer than any ticket number we will hand out; longer input is not worth a query.
@@ -387,3 +389,175 @@ def _move_status(ticket: Ticket, status: str, now: datetime, actor: str) -> None
     ticket.resolved_at = now if status == "resolved" else None
     kind = {"open": "reopened", "acknowledged": "acknowledged", "resolved": "resolved"}[status]
     note(ticket, now, kind, f"{old} → {status} by {actor}")
+
+
+# ----------------------------------------------------------------------------- the engineers' ticket page
+
+MAX_NOTE_LENGTH = 2_000
+SLA_SUMMARY_DAYS = 30
+
+
+class TicketConflict(InvalidTicketChange):
+    """The ticket's state does not allow the action now: already resolved, no number to call…"""
+
+
+def acknowledge_ticket(session: Session, number: str, *, now: datetime, actor: str) -> Ticket:
+    """Acknowledge an open ticket: its first response (by `actor`) if it had none, as SMS `ACK` is.
+
+    Refused (TicketConflict) for a ticket that is resolved or already acknowledged.
+    """
+    ticket = _locked_ticket(session, number)
+    if ticket.status == "resolved":
+        raise TicketConflict(f"ticket {ticket.number} is resolved; reopen it first")
+    if ticket.status == "acknowledged":
+        raise TicketConflict(f"ticket {ticket.number} was already acknowledged"
+                             + (f" by {ticket.responded_by}" if ticket.responded_by else ""))
+    _move_status(ticket, "acknowledged", now, actor)
+    session.commit()
+    return ticket
+
+
+def resolve_ticket(session: Session, number: str, *, now: datetime, actor: str) -> Ticket:
+    """Resolve a ticket; resolving one nobody had answered is its first response, as SMS `RESOLVE` is."""
+    ticket = _locked_ticket(session, number)
+    if ticket.status == "resolved":
+        raise TicketConflict(f"ticket {ticket.number} is already resolved")
+    _move_status(ticket, "resolved", now, actor)
+    session.commit()
+    return ticket
+
+
+def reopen_ticket(session: Session, number: str, *, now: datetime, actor: str) -> Ticket:
+    """Open a resolved ticket again; its first response, met or missed, stays as it was."""
+    ticket = _locked_ticket(session, number)
+    if ticket.status != "resolved":
+        raise TicketConflict(f"ticket {ticket.number} is not resolved, so there is nothing to reopen")
+    _move_status(ticket, "open", now, actor)
+    session.commit()
+    return ticket
+
+
+def checked_note(text: Any) -> str:
+    """A note as it will be saved (surrounding spaces dropped), or InvalidTicketChange saying what to fix."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidTicketChange("the note is empty; write what was done or found")
+    text = text.strip()
+    if len(text) > MAX_NOTE_LENGTH:
+        raise InvalidTicketChange(f"a note may be at most {MAX_NOTE_LENGTH} characters; this one has {len(text)}")
+    if "\x00" in text:
+        raise InvalidTicketChange("the note must not contain NUL characters")
+    return text
+
+
+def add_note(session: Session, number: str, text: Any, *, now: datetime, actor: str) -> TicketEvent:
+    """Add an engineer's note to a ticket's timeline (resolved tickets too: what was learnt afterwards)."""
+    ticket = _locked_ticket(session, number)
+    event = note(ticket, now, "note", f"{actor}: {checked_note(text)}")
+    session.commit()
+    return event
+
+
+def start_callback(session: Session, number: str, contact_id: Any, *, region: str, now: datetime,
+                   actor: str) -> tuple[Ticket, Notification]:
+    """Queue an engineer callback, as SMS `CALL` does: the worker rings the contact, then the customer.
+
+    `contact_id` names an active contact with a usable phone. Refused for a resolved
+    ticket, a ticket without a callback number, and while a callback to the same
+    engineer for this ticket is still waiting to be placed (a second click).
+    """
+    ticket = _locked_ticket(session, number)
+    if ticket.status == "resolved":
+        raise TicketConflict(f"ticket {ticket.number} is resolved; reopen it first")
+    if not ticket.callback_number:
+        raise TicketConflict(f"ticket {ticket.number} has no callback number, so there is nobody to call back")
+    contact = _callback_engineer(session, contact_id)
+    phone = to_e164(contact.phone, region)
+    if phone is None:
+        raise InvalidTicketChange(f"{contact.name}'s phone number {_shown(contact.phone)} cannot be called; "
+                                  "correct it on the Contacts page")
+    waiting = session.scalar(
+        select(Notification.id).where(Notification.ticket_id == ticket.id, Notification.kind == "callback",
+                                      Notification.to_number == phone, Notification.status == "pending").limit(1)
+    )
+    if waiting is not None:
+        raise TicketConflict(f"a callback to {contact.name} for ticket {ticket.number} is already waiting "
+                             "to be placed; see the notifications below")
+    notification = notify.callback(session, ticket, phone, contact.name, now)
+    note(ticket, now, "callback_requested",
+         f"{actor} asked the line to ring {contact.name} at {phone}, then the customer at {ticket.callback_number}")
+    session.commit()
+    return ticket, notification
+
+
+def _callback_engineer(session: Session, contact_id: Any) -> Contact:
+    raw = str(contact_id or "").strip()
+    if not raw:
+        raise InvalidTicketChange("choose the engineer the line should ring first")
+    contact = session.get(Contact, int(raw)) if raw.isdigit() and raw.isascii() and len(raw) <= 9 else None
+    if contact is None or not contact.active:
+        raise InvalidTicketChange(f"there is no active contact {_shown(raw)}; choose one from the list")
+    return contact
+
+
+def ticket_notifications(session: Session, ticket: Ticket) -> list[Notification]:
+    """Every message the line sent or will send about a ticket, oldest first (the outbox's rows)."""
+    return list(session.scalars(
+        select(Notification).where(Notification.ticket_id == ticket.id)
+        .order_by(Notification.created_at, Notification.id)
+    ))
+
+
+@dataclass(frozen=True)
+class SeveritySummary:
+    """How one severity's tickets (or all of them, `severity` "all") kept the first-response target.
+
+    `met`: answered at or before the deadline; `breached`: answered after it, or not
+    answered and the deadline has passed; `waiting`: not answered, deadline still ahead.
+    `median_response` is over the answered tickets (None when none was answered).
+    """
+
+    severity: str
+    tickets: int
+    met: int
+    breached: int
+    waiting: int
+    median_response: timedelta | None
+
+    @property
+    def met_share(self) -> float | None:
+        """Met as a share of the tickets whose outcome is known (met or breached), or None."""
+        decided = self.met + self.breached
+        return self.met / decided if decided else None
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _summarise(severity: str, rows: list[Any], now: datetime) -> SeveritySummary:
+    answered = [r for r in rows if r.first_response_at is not None]
+    met = sum(1 for r in answered if r.first_response_at <= r.response_due_at)
+    waiting = sum(1 for r in rows if r.first_response_at is None and r.response_due_at >= now)
+    return SeveritySummary(
+        severity=severity,
+        tickets=len(rows),
+        met=met,
+        breached=len(rows) - met - waiting,
+        waiting=waiting,
+        median_response=_median([r.first_response_at - r.created_at for r in answered]),
+    )
+
+
+def sla_summary(session: Session, since: datetime, now: datetime) -> list[SeveritySummary]:
+    """Per severity (critical first, every severity listed) then "all": how tickets created from
+    `since` up to `now` kept their first-response target, judged at `now`."""
+    rows = session.execute(
+        select(Ticket.severity, Ticket.created_at, Ticket.response_due_at, Ticket.first_response_at)
+        .where(Ticket.created_at >= since, Ticket.created_at <= now)
+    ).all()
+    summaries = [_summarise(s.value, [r for r in rows if r.severity == s.value], now) for s in Severity]
+    return [*summaries, _summarise("all", list(rows), now)]
