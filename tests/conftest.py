@@ -4,17 +4,21 @@ set), the app with a fake clock, a Twilio-signing phone, and a small named on-ca
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, text, update
+from flask.testing import FlaskClient
+from sqlalchemy import delete, event, text, update
 from sqlalchemy.orm import Session
 
 from app import create_app, engine_for, upgrade_schema
+from oncall.access import create_admin
 from ivr.models import CallEvent, CallLog
 from oncall.models import AdminUser, ApiToken, AuditEntry, CalendarFeed, Contact, Override, Rotation, RotationMember
 from tickets.models import FIRST_TICKET_NUMBER, Notification, Ticket, TicketCounter, TicketEvent
@@ -219,3 +223,104 @@ def live_line(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+# ----------------------------------------------------------------------------- admin pages and the API
+
+USERNAME = "maria"
+PASSWORD = "correct horse battery"
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+def text_of(html: str) -> str:
+    """A page's visible text with tags dropped and spaces squeezed, for reading assertions."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+class AdminActions:
+    """Log in and post forms the way a browser does: with the CSRF token the page gave."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, username: str = USERNAME, password: str = PASSWORD, next: str = ""):
+        token = csrf_token(self.client.get("/admin/login").text)
+        return self.client.post("/admin/login", data={"csrf_token": token, "username": username,
+                                                      "password": password, "next": next})
+
+    def post(self, path: str, data: dict | None = None, *, page: str = "/admin/login", **kwargs):
+        token = csrf_token(self.client.get(page).text)
+        return self.client.post(path, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, **kwargs)
+
+
+@pytest.fixture
+def admin_user(session: Session, clock: FakeClock):
+    """An admin called maria."""
+    return create_admin(session, USERNAME, PASSWORD, clock.now)
+
+
+@pytest.fixture
+def admin(client: FlaskClient, admin_user) -> AdminActions:
+    """A browser session logged in as maria."""
+    actions = AdminActions(client)
+    assert actions.login().status_code == 302
+    return actions
+
+
+def fresh(session: Session) -> None:
+    """Forget what the test's session read before, so it sees what the app committed since."""
+    session.rollback()
+    session.expire_all()
+
+
+class Api:
+    """The test client with a bearer token on every request."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **params: Any):
+        return self.client.get(path, query_string=params, headers=self.headers)
+
+    def post(self, path: str, body: Any):
+        return self.client.post(path, json=body, headers=self.headers)
+
+    def patch(self, path: str, body: Any):
+        return self.client.patch(path, json=body, headers=self.headers)
+
+    def send(self, method: str, path: str, data: bytes):
+        return self.client.open(path, method=method, data=data, content_type="application/json", headers=self.headers)
+
+
+@contextmanager
+def counted_queries(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app runs inside the block."""
+    statements: list[str] = []
+    engine = app.extensions["supportline.engine"]
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def at(text: str | None) -> datetime:
+    """An API time, checked to carry a UTC offset."""
+    assert text is not None
+    parsed = datetime.fromisoformat(text)
+    assert parsed.utcoffset() is not None, f"{text} has no UTC offset"
+    return parsed

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ivr.models import CallEvent, CallLog
 from tests.conftest import FakeClock
-from tests.oncall.test_admin_pages import admin, admin_user, text_of  # noqa: F401  (admin, admin_user: fixtures)
+from tests.conftest import text_of
 from tickets.models import Ticket
 
 CONNECTED = "CA" + "1" * 32

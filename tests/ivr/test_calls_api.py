@@ -17,7 +17,7 @@ from ivr.models import CallEvent, CallLog
 from ivr.phone import CallRecord, FlaskClientTransport, ScriptedCaller, place_call
 from oncall.access import issue_api_token
 from tests.conftest import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, Team
-from tests.tickets.test_api import Api, at, counted_queries
+from tests.conftest import Api, at, counted_queries
 
 CALLER = "+12125550147"
 CALL_FIELDS = {"call_sid", "from", "to", "status", "started_at", "ended_at", "duration", "ticket", "answered_by",

@@ -19,11 +19,9 @@ from sqlalchemy.orm import Session
 from oncall.access import create_admin
 from oncall.models import AuditEntry, Contact, Override, Rotation
 from oncall.service import duty_at
-from tests.conftest import FakeClock, Team, add_override
+from tests.conftest import PASSWORD, USERNAME, AdminActions, FakeClock, Team, add_override, csrf_token, fresh, text_of
 
 UTC = timezone.utc
-USERNAME = "maria"
-PASSWORD = "correct horse battery"
 # The fixture clock, 2026-11-26 03:00 UTC, is Wednesday 22:00 in New York: Priya's week
 # (Monday 23 November 09:00 EST to Monday 30 November 09:00 EST), Tom's comes next.
 PRIYA_WEEK_START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
@@ -41,57 +39,6 @@ PROTECTED_PAGES = [
     "/admin/calls/",
     "/admin/calls/CA123",
 ]
-
-
-def csrf_token(html: str) -> str:
-    """The CSRF token a page's forms carry."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page has no form with a CSRF token"
-    return match.group(1)
-
-
-def text_of(html: str) -> str:
-    """A page's visible text with tags dropped and spaces squeezed, for reading assertions."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
-
-
-class AdminActions:
-    """Log in and post forms the way a browser does: with the CSRF token the page gave."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-
-    def login(self, username: str = USERNAME, password: str = PASSWORD, next: str = ""):
-        token = csrf_token(self.client.get("/admin/login").text)
-        return self.client.post("/admin/login", data={"csrf_token": token, "username": username,
-                                                      "password": password, "next": next})
-
-    def post(self, path: str, data: dict | None = None, *, page: str = "/admin/login", **kwargs):
-        token = csrf_token(self.client.get(page).text)
-        return self.client.post(path, data={"csrf_token": token, **(data or {})}, **kwargs)
-
-    def get(self, path: str, **kwargs):
-        return self.client.get(path, **kwargs)
-
-
-@pytest.fixture
-def admin_user(session: Session, clock: FakeClock):
-    """An admin called maria."""
-    return create_admin(session, USERNAME, PASSWORD, clock.now)
-
-
-@pytest.fixture
-def admin(client: FlaskClient, admin_user) -> AdminActions:
-    """A browser session logged in as maria."""
-    actions = AdminActions(client)
-    assert actions.login().status_code == 302
-    return actions
-
-
-def fresh(session: Session) -> None:
-    """Forget what the test's session read before, so it sees what the app committed since."""
-    session.rollback()
-    session.expire_all()
 
 
 def audit_entries(session: Session) -> list[AuditEntry]:

@@ -15,7 +15,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from oncall.access import issue_api_token
-from tests.conftest import PRIYA, Team
+from tests.conftest import PRIYA, Api, Team, at, counted_queries
 from tickets.models import Notification, Ticket, TicketEvent
 from tickets.service import open_ticket, record_first_response
 from tickets.sla import Severity, business_calendar
@@ -34,26 +34,6 @@ ALLOWED_SEVERITIES = "critical, high, normal, low"
 ALLOWED_STATUSES = "open, acknowledged, resolved"
 
 
-class Api:
-    """The test client with a bearer token on every request."""
-
-    def __init__(self, client: FlaskClient, token: str) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def get(self, path: str, **params: Any):
-        return self.client.get(path, query_string=params, headers=self.headers)
-
-    def post(self, path: str, body: Any):
-        return self.client.post(path, json=body, headers=self.headers)
-
-    def patch(self, path: str, body: Any):
-        return self.client.patch(path, json=body, headers=self.headers)
-
-    def send(self, method: str, path: str, data: bytes):
-        return self.client.open(path, method=method, data=data, content_type="application/json", headers=self.headers)
-
-
 @pytest.fixture
 def api(client: FlaskClient, session: Session, clock) -> Api:
     return Api(client, issue_api_token(session, "tests", clock.now))
@@ -64,14 +44,6 @@ def opened(api: Api, **fields: Any) -> dict[str, Any]:
     response = api.post("/api/tickets", {"severity": "normal", **fields})
     assert response.status_code == 201, response.get_json()
     return response.get_json()
-
-
-def at(text: str | None) -> datetime:
-    """An API time, checked to carry a UTC offset."""
-    assert text is not None
-    parsed = datetime.fromisoformat(text)
-    assert parsed.utcoffset() is not None, f"{text} has no UTC offset"
-    return parsed
 
 
 def kinds(ticket: dict[str, Any]) -> list[str]:
@@ -87,22 +59,6 @@ def saved_tickets(session: Session) -> list[Ticket]:
 def event_count(session: Session) -> int:
     session.commit()
     return session.scalar(select(func.count()).select_from(TicketEvent))
-
-
-@contextmanager
-def counted_queries(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements the app runs inside the block."""
-    statements: list[str] = []
-    engine = app.extensions["supportline.engine"]
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 # ----------------------------------------------------------------------------- opening tickets

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import FakeClock
-from tests.oncall.test_admin_pages import admin, admin_user, text_of  # noqa: F401  (fixtures)
+from tests.conftest import text_of
 from tickets.models import Ticket
 from tickets.service import SeveritySummary, sla_summary
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ivr.models import CallLog
 from tests.conftest import ANA, PRIYA, TOM, FakeClock, Team, add_contact
-from tests.oncall.test_admin_pages import AdminActions, admin, admin_user, fresh, text_of  # noqa: F401  (fixtures)
+from tests.conftest import AdminActions, fresh, text_of
 from tickets.models import Notification, Ticket, TicketEvent
 from tickets.pages import duration_words, time_left
 from tickets.service import MAX_NOTE_LENGTH
