@@ -12,14 +12,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oncall.access import create_admin
 from oncall.models import AuditEntry, Contact, Override, Rotation
 from oncall.service import duty_at
-from tests.conftest import PASSWORD, USERNAME, AdminActions, FakeClock, Team, add_override, csrf_token, fresh, text_of
+from tests.conftest import PASSWORD, USERNAME, AdminActions, Team, add_override, fresh, text_of
 
 UTC = timezone.utc
 # The fixture clock, 2026-11-26 03:00 UTC, is Wednesday 22:00 in New York: Priya's week

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
