@@ -139,6 +139,7 @@ class Settings:
     database_url: str
     twilio_account_sid: str | None
     twilio_auth_token: str
+    twilio_auth_token_is_local: bool  # the development token under instance/, not Twilio's
     twilio_phone_number: str | None
     support_timezone: str
     support_holidays: str | None
@@ -199,6 +200,7 @@ class Settings:
             twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
             twilio_auth_token=get("TWILIO_AUTH_TOKEN")
             or _local_secret(instance_path, "twilio_auth_token", "TWILIO_AUTH_TOKEN"),
+            twilio_auth_token_is_local=get("TWILIO_AUTH_TOKEN") is None,
             twilio_phone_number=get("TWILIO_PHONE_NUMBER"),
             support_timezone=support_timezone,
             support_holidays=holidays_code.upper() if holidays_code else None,

@@ -11,7 +11,7 @@ message until its lease runs out (at least once, never silently lost).
 from __future__ import annotations
 
 import logging
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -91,48 +91,83 @@ def retry_delay(attempts: int) -> timedelta:
 
 @dataclass(frozen=True)
 class Claim:
-    """Messages a worker has reserved for one send: one recipient, one channel."""
+    """Messages a worker has reserved for one send: one recipient, one channel.
+
+    `lease_until` doubles as the claim's token: recording the result touches only rows
+    still carrying it, so a claim that outlived its lease cannot overwrite another's.
+    """
 
     ids: tuple[int, ...]
     to_number: str
     channel: str
     body: str
+    lease_until: datetime
+
+
+# Sent even past the rate limit: a critical ticket and a breach cannot wait ten minutes.
+def _urgent(row: Notification) -> bool:
+    return row.kind == "sla_breach" or (row.kind == "new_ticket" and row.ticket is not None
+                                        and row.ticket.severity == "critical")
+
+
+def _outdated(row: Notification) -> bool:
+    """An SLA warning about a ticket that has been answered since it was queued."""
+    return row.kind.startswith("sla_") and row.ticket is not None and (
+        row.ticket.first_response_at is not None or row.ticket.status == "resolved")
+
+
+def _fitting(rows: list[Notification]) -> list[Notification]:
+    """As many rows, in order, as one bundled text can carry in full."""
+    fitting: list[Notification] = []
+    for row in rows:
+        if fitting and len(messages.bundle([r.body for r in [*fitting, row]])) > messages.MAX_SMS_LENGTH:
+            break
+        fitting.append(row)
+    return fitting
 
 
 def _claim_next(session: Session, now: datetime) -> Claim | None:
-    """Reserve the next due message (for texts: bundled with the rest when the rate limit nears)."""
+    """Reserve the next due message; texts to an engineer near the rate limit are bundled."""
     due = (
         select(Notification)
         .where(Notification.status == "pending", Notification.next_attempt_at <= now)
         .order_by(Notification.next_attempt_at, Notification.id)
         .with_for_update(skip_locked=True)
     )
-    first = session.scalars(due.limit(1)).first()
-    if first is None:
-        session.rollback()
-        return None
-    rows = [first]
-    if first.channel == "sms":
-        waiting = session.scalars(due.where(Notification.to_number == first.to_number, Notification.id != first.id,
-                                            Notification.channel == "sms")).all()
-        sent_times = _texts_sent_since(session, first.to_number, now - RATE_WINDOW)
-        allowance = RATE_LIMIT - len(sent_times)
-        if allowance <= 0:
-            # This engineer has had enough texts for now: hold the rest until the window frees.
-            for row in [first, *waiting]:
-                row.next_attempt_at = min(sent_times) + RATE_WINDOW
+    while True:
+        first = session.scalars(due.limit(1)).first()
+        if first is None:
+            session.rollback()
+            return None
+        if _outdated(first):
+            first.status, first.last_error = "failed", "not sent: the ticket was answered before this went out"
             session.commit()
-            return _claim_next(session, now)
-        if allowance == 1:
-            # The last text the window allows carries everything waiting.
-            rows += waiting
-    for row in rows:
-        row.next_attempt_at = now + LEASE
-        row.attempts += 1
-    body = rows[0].body if len(rows) == 1 else messages.bundle([r.body for r in rows])
-    claim = Claim(ids=tuple(r.id for r in rows), to_number=first.to_number, channel=first.channel, body=body)
-    session.commit()
-    return claim
+            continue
+        rows = [first]
+        if first.channel == "sms":
+            waiting = [r for r in session.scalars(due.where(
+                Notification.to_number == first.to_number, Notification.id != first.id,
+                Notification.channel == "sms")) if not _outdated(r)]
+            sent_times = _texts_sent_since(session, first.to_number, now - RATE_WINDOW)
+            allowance = RATE_LIMIT - len(sent_times)
+            if allowance <= 0 and not any(_urgent(r) for r in [first, *waiting]):
+                # This engineer has had enough texts for now: the rest waits for the window to free.
+                for row in [first, *waiting]:
+                    row.next_attempt_at = min(sent_times) + RATE_WINDOW
+                session.commit()
+                continue
+            if allowance <= 1:
+                # The last text the window allows (or an urgent one past it) carries what is waiting.
+                rows = _fitting([first, *waiting])
+        lease_until = now + LEASE
+        for row in rows:
+            row.next_attempt_at = lease_until
+            row.attempts += 1
+        body = rows[0].body if len(rows) == 1 else messages.bundle([r.body for r in rows])
+        claim = Claim(ids=tuple(r.id for r in rows), to_number=first.to_number, channel=first.channel, body=body,
+                      lease_until=lease_until)
+        session.commit()
+        return claim
 
 
 def _texts_sent_since(session: Session, to_number: str, since: datetime) -> list[datetime]:
@@ -145,7 +180,9 @@ def _texts_sent_since(session: Session, to_number: str, since: datetime) -> list
 
 
 def _record(session: Session, claim: Claim, now: datetime, sid: str | None, error: DeliveryError | None) -> None:
-    for row in session.scalars(select(Notification).where(Notification.id.in_(claim.ids))):
+    held = select(Notification).where(Notification.id.in_(claim.ids), Notification.status == "pending",
+                                      Notification.next_attempt_at == claim.lease_until)
+    for row in session.scalars(held):
         if error is None:
             row.status, row.sent_at, row.provider_sid, row.last_error = "sent", now, sid, None
         elif not error.retryable or row.attempts >= MAX_ATTEMPTS:
@@ -155,12 +192,20 @@ def _record(session: Session, claim: Claim, now: datetime, sid: str | None, erro
     session.commit()
 
 
-def send_due(session: Session, sender: Sender, now: datetime, *, call_url: str | None = None,
+Clock = Callable[[], datetime]
+
+
+def send_due(session: Session, sender: Sender, clock: Clock | datetime, *, call_url: str | None = None,
              call_status_url: str | None = None, limit: int = 200) -> int:
-    """Send every message that is due; returns how many sends were made."""
+    """Send every message that is due; returns how many sends were made.
+
+    `clock` is read again for each claim and each result (a fixed datetime is taken as a
+    stopped clock), so leases and retry times stay right however long Twilio takes.
+    """
+    now: Clock = (lambda: clock) if isinstance(clock, datetime) else clock
     sends = 0
     while sends < limit:
-        claim = _claim_next(session, now)
+        claim = _claim_next(session, now())
         if claim is None:
             break
         try:
@@ -173,9 +218,9 @@ def send_due(session: Session, sender: Sender, now: datetime, *, call_url: str |
                 sid = sender.send_sms(claim.to_number, claim.body)
         except DeliveryError as error:
             log.warning("sending notification %s to %s failed: %s", claim.ids, claim.to_number, error)
-            _record(session, claim, now, None, error)
+            _record(session, claim, now(), None, error)
         else:
-            _record(session, claim, now, sid, None)
+            _record(session, claim, now(), sid, None)
         sends += 1
     return sends
 
@@ -192,15 +237,20 @@ class TwilioSender:
 
     def _deliver(self, create, **fields) -> str:  # type: ignore[no-untyped-def]
         from requests.exceptions import RequestException
-        from twilio.base.exceptions import TwilioException, TwilioRestException
+        from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 
         try:
             return create(**fields).sid
-        except TwilioRestException as error:
-            retryable = error.status == 429 or error.status >= 500
-            raise DeliveryError(f"Twilio answered {error.status}: {error.msg}", retryable) from None
+        except (TwilioRestException, TwilioServiceException) as error:
+            # 429 and 5xx may pass; any other 4xx (a bad number, a blocked account) will not.
+            status = int(error.status)
+            detail = getattr(error, "msg", None) or getattr(error, "detail", None) or getattr(error, "title", "")
+            raise DeliveryError(f"Twilio answered {status}: {detail}", status == 429 or status >= 500) from None
         except (RequestException, TwilioException) as error:
             raise DeliveryError(f"Twilio could not be reached: {error}", retryable=True) from None
+        except ValueError as error:
+            # An answer Twilio's client could not read: it may have been taken, so try again (at least once).
+            raise DeliveryError(f"Twilio's answer could not be read: {error}", retryable=True) from None
 
     def send_sms(self, to: str, body: str) -> str:
         """Send a text from the support number."""
@@ -212,18 +262,21 @@ class TwilioSender:
                              status_callback=status_callback, status_callback_method="POST")
 
 
+NOT_SENT_WITHOUT_TWILIO = "not sent: no Twilio account is configured (printed to the worker's console)"
+
+
 class ConsoleSender:
-    """Development without Twilio credentials: messages are printed, not sent."""
+    """Development without Twilio credentials: messages are printed, never marked sent."""
 
     def __init__(self, write=print) -> None:  # type: ignore[no-untyped-def]
         self.write = write
 
     def send_sms(self, to: str, body: str) -> str:
-        """Print the text."""
+        """Print the text; it was not sent, and the outbox says so."""
         self.write(f"SMS to {to}: {body}")
-        return f"console-{uuid.uuid4().hex[:12]}"
+        raise DeliveryError(NOT_SENT_WITHOUT_TWILIO, retryable=False)
 
     def start_call(self, to: str, url: str, status_callback: str) -> str:
         """Print the call that would be placed."""
         self.write(f"CALL to {to}, TwiML from {url}")
-        return f"console-{uuid.uuid4().hex[:12]}"
+        raise DeliveryError(NOT_SENT_WITHOUT_TWILIO, retryable=False)

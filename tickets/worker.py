@@ -22,11 +22,19 @@ log = logging.getLogger(__name__)
 
 
 def sender_for_settings() -> Sender:
-    """Twilio when the account is configured, else the console (said loudly)."""
+    """Twilio when the account is configured; the console (said loudly) when none of it is.
+
+    Half a configuration is refused: a worker that cannot send must not look as if it does.
+    """
     settings = current_settings()
-    if settings.twilio_account_sid and settings.twilio_phone_number:
+    if settings.twilio_account_sid:
+        missing = [name for name, absent in (("TWILIO_PHONE_NUMBER", not settings.twilio_phone_number),
+                                             ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token_is_local)) if absent]
+        if missing:
+            raise click.ClickException(f"TWILIO_ACCOUNT_SID is set but {' and '.join(missing)} is not: "
+                                       "set them all to send through Twilio, or none to print to the console")
         return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_phone_number)
-    click.secho("No TWILIO_ACCOUNT_SID / TWILIO_PHONE_NUMBER: notifications are printed here, NOT sent.",
+    click.secho("No TWILIO_ACCOUNT_SID: notifications are printed here and marked failed, NOT sent.",
                 fg="yellow", err=True)
     return ConsoleSender(lambda text: click.echo(f"[notification] {text}"))
 
@@ -38,7 +46,7 @@ def run_once(sender: Sender) -> tuple[int, int]:
     now = current_clock()
     queued = run_sla_clock(session, now, lambda at: duty_at(session, at), settings.support_timezone)
     base = settings.public_url
-    sent = send_due(session, sender, now,
+    sent = send_due(session, sender, current_clock,
                     call_url=f"{base}/ivr/engineer-callback" if base else None,
                     call_status_url=f"{base}/ivr/status" if base else None)
     return queued, sent

@@ -132,13 +132,81 @@ def test_a_flood_of_texts_to_one_engineer_is_rate_limited_and_bundled(session: S
     assert body.startswith("12 support alerts:") and "flood 0" in body and "flood 11" in body
     assert session.scalars(select(Notification.status)).all().count("sent") == RATE_LIMIT - 1 + 12
 
-    queue(session, ticket(session), body="one more")
+    queue(session, ticket(session, Severity.NORMAL), body="one more")
     assert send_due(session, sender(), later) == 0, "over the limit: held"
     held = session.scalar(select(Notification).where(Notification.body == "one more"))
     assert held.status == "pending" and held.next_attempt_at == NOW + RATE_WINDOW, "until the first text leaves the window"
+
+    queue(session, ticket(session, Severity.CRITICAL), body="critical ticket")
+    twilio_accepts("SM" + "8" * 32)
+    assert send_due(session, sender(), later) == 1, "a critical ticket is not held"
+    assert form(responses.calls[-1])["Body"] == "critical ticket"
+
+    queue(session, ticket(session, Severity.NORMAL), body="yet another")
     twilio_accepts("SM" + "9" * 32)
-    assert send_due(session, sender(), NOW + RATE_WINDOW) == 1
-    assert form(responses.calls[-1])["Body"] == "one more"
+    assert send_due(session, sender(), held.next_attempt_at) == 0, "the window is still full"
+    twilio_accepts("SM" + "7" * 32)
+    assert send_due(session, sender(), later + RATE_WINDOW + timedelta(seconds=1)) == 2, "the window has freed"
+    assert [form(c)["Body"] for c in responses.calls[-2:]] == ["one more", "yet another"]
+
+
+@responses.activate
+def test_a_bundle_carries_only_what_fits_and_the_rest_waits(session: Session) -> None:
+    for i in range(RATE_LIMIT - 1):
+        queue(session, ticket(session, Severity.NORMAL), body=f"alert {i}")
+        twilio_accepts(f"SM{i:032d}")
+        send_due(session, sender(), NOW)
+    long_body = "x" * 300
+    for _ in range(10):
+        queue(session, ticket(session, Severity.NORMAL), body=long_body)
+    twilio_accepts("SM" + "b" * 32)
+    send_due(session, sender(), NOW)
+    body = form(responses.calls[-1])["Body"]
+    carried = body.count(long_body)
+    assert 0 < carried < 10 and len(body) <= messages.MAX_SMS_LENGTH
+    statuses = [n.status for n in session.scalars(select(Notification).where(Notification.body == long_body))]
+    assert statuses.count("sent") == carried and statuses.count("pending") == 10 - carried, "nothing marked sent unsent"
+
+
+@responses.activate
+def test_an_sla_warning_for_a_ticket_answered_meanwhile_is_not_sent(session: Session) -> None:
+    t = ticket(session)
+    warning = queue(session, t, kind="sla_80", body="80%")
+    t.first_response_at = NOW
+    session.commit()
+    assert send_due(session, sender(), NOW) == 0
+    session.refresh(warning)
+    assert warning.status == "failed" and "answered" in warning.last_error
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_a_slow_twilio_does_not_stretch_leases_or_backoff(session: Session) -> None:
+    """The clock is read at each claim and each result, not once per round."""
+    n = queue(session, ticket(session))
+    times = iter([NOW, NOW + timedelta(minutes=5)])  # the claim, then the result five minutes later
+    responses.add(responses.POST, MESSAGES, json={"code": 20500, "message": "oops", "status": 503}, status=503)
+    send_due(session, sender(), lambda: next(times, NOW + timedelta(minutes=5)))
+    session.refresh(n)
+    assert n.next_attempt_at == NOW + timedelta(minutes=5) + retry_delay(1)
+
+
+@pytest.mark.parametrize(
+    ("answer", "retryable"),
+    [
+        ({"status": 400, "json": {"type": "https://www.twilio.com/docs/errors/21211", "title": "Invalid To",
+                                  "status": 400, "code": 21211}}, False),
+        ({"status": 201, "body": "not json"}, True),
+    ],
+)
+@responses.activate
+def test_twilio_answers_of_every_shape_become_a_clear_outcome(session: Session, answer: dict, retryable: bool) -> None:
+    n = queue(session, ticket(session))
+    responses.add(responses.POST, MESSAGES, **answer, content_type="application/problem+json"
+                  if "json" in answer else "application/json")
+    send_due(session, sender(), NOW)
+    session.refresh(n)
+    assert n.status == ("pending" if retryable else "failed") and n.last_error and n.sent_at is None
 
 
 def send_from_worker(database_url: str, start) -> None:
@@ -265,7 +333,8 @@ def test_without_twilio_credentials_the_worker_prints_messages_and_says_so(make_
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert "NOT sent" in result.output
     assert f"SMS to {PRIYA.phone}: a console message" in result.output
-    assert session.scalar(select(Notification.status)) == "sent"
+    printed = session.scalar(select(Notification))
+    assert printed.status == "failed" and "not sent: no Twilio account" in printed.last_error, "never marked sent"
 
 
 def test_a_ticket_without_a_caller_from_the_api_says_where_it_came_from() -> None:
@@ -346,3 +415,9 @@ def test_a_missed_call_sends_exactly_these_texts_through_twilio(client, session:
         (TOM.phone, SUPPORT, "SLA BREACHED: critical ticket 10001 had no first response within 2 hours "
                              "(due Thu 26 Nov 12:00 AM EST). Reply ACK 10001."),
     ]
+
+
+@pytest.mark.parametrize("missing", ["TWILIO_PHONE_NUMBER", "TWILIO_AUTH_TOKEN"])
+def test_the_worker_refuses_half_a_twilio_configuration(make_app, missing: str) -> None:
+    result = make_app(**{missing: ""}).test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code != 0 and missing in result.output
