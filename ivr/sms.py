@@ -20,8 +20,15 @@ from ivr.signature import signed_by_twilio
 from oncall.models import Contact
 from oncall.phones import to_e164
 from oncall.service import duty_at
-from tickets import messages, notify
-from tickets.service import find_ticket, record_first_response, update_ticket
+from tickets import messages
+from tickets.service import (
+    InvalidTicketChange,
+    TicketConflict,
+    find_ticket,
+    record_first_response,
+    start_callback,
+    update_ticket,
+)
 from tickets.sla import business_calendar
 
 log = logging.getLogger(__name__)
@@ -113,8 +120,12 @@ def obey(command: Command, contact: Contact) -> str:
                       calendar=calendar, now=now, actor=contact.name)
         session.commit()
         return messages.resolved(ticket.number)
-    if not ticket.callback_number:
-        return messages.no_callback_number(ticket.number)
-    notify.callback(session, ticket, contact.phone, contact.name, now)
-    session.commit()
-    return messages.calling_you(ticket.number, ticket.callback_number)
+    # The same rules as the ticket page: not for a resolved ticket, nor twice while one is waiting
+    # (which also makes a text Twilio delivers twice ring the engineer once).
+    try:
+        start_callback(session, str(ticket.number), contact.id, region=settings.phone_region, now=now,
+                       actor=contact.name)
+    except (TicketConflict, InvalidTicketChange) as refusal:
+        session.rollback()
+        return f"Not calling: {refusal}."
+    return messages.calling_you(ticket.number, ticket.callback_number or "")

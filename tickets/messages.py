@@ -78,3 +78,53 @@ def callback(number: int, callback_number: str) -> str:
 def bundle(bodies: list[str]) -> str:
     """Several alerts for one engineer in one text (the outbox keeps it under MAX_SMS_LENGTH)."""
     return f"{len(bodies)} support alerts:" + "".join(f"\n- {body}" for body in bodies)
+
+
+# ----------------------------------------------------------------------------- replies to engineers' texts
+
+COMMAND_HELP = "Reply ACK <ticket>, RESOLVE <ticket>, CALL <ticket> or ONCALL."
+NOT_ON_THE_TEAM = ("Sorry, this number is not on the support team, so it cannot send commands. "
+                   "To report a problem, please call this number.")
+NOT_UNDERSTOOD = "Sorry, I didn't understand that. " + COMMAND_HELP
+TRY_AGAIN = "Sorry, something went wrong on our side. Please try again in a minute."
+
+
+def no_such_ticket(number: str) -> str:
+    """The ticket number in a command does not exist."""
+    return f"There is no ticket {number}. " + COMMAND_HELP
+
+
+def acknowledged(number: int, name: str) -> str:
+    """ACK worked."""
+    return f"Ticket {number} acknowledged. Thanks, {name.split()[0]}."
+
+
+def already_acknowledged(number: int, by: str | None, at: datetime | None, timezone: str) -> str:
+    """ACK on a ticket that already had its first response."""
+    when = f" at {short_time(at, timezone)}" if at else ""
+    return f"Ticket {number} was already acknowledged by {by or 'someone'}{when}."
+
+
+def resolved(number: int) -> str:
+    """RESOLVE worked."""
+    return f"Ticket {number} resolved."
+
+
+def already_resolved(number: int) -> str:
+    """RESOLVE on a resolved ticket."""
+    return f"Ticket {number} is already resolved."
+
+
+def on_call_now(name: str | None, phone: str | None, until: datetime | None, then: str | None, timezone: str) -> str:
+    """ONCALL: who is on duty now, until when, and who comes next."""
+    if name is None:
+        return "Nobody is on duty right now. Check the rotation on the admin page."
+    text = f"On duty: {name} ({phone})"
+    if until is not None:
+        text += f" until {short_time(until, timezone)}"
+    return text + (f". Next: {then}." if then else ".")
+
+
+def calling_you(number: int, callback_number: str) -> str:
+    """CALL accepted: the line will ring the engineer, then the customer."""
+    return f"Calling you now, then connecting you to {callback_number} for ticket {number}."

@@ -116,3 +116,31 @@ def test_an_unsigned_text_is_refused(client, session: Session, ticket: Ticket) -
     response = client.post("/sms", data={"From": PRIYA, "Body": "RESOLVE 10001"}, base_url=PUBLIC_BASE)
     assert response.status_code == 403
     assert reload(session, ticket).status == "open"
+
+
+def test_a_call_text_delivered_twice_rings_the_engineer_once(client, session: Session, ticket: Ticket) -> None:
+    from twilio.request_validator import RequestValidator
+
+    params = {"MessageSid": "SM" + "1" * 32, "AccountSid": "AC" + "0" * 32, "From": TOM, "To": SUPPORT_NUMBER,
+              "Body": "CALL 10001"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC_BASE}/sms", params)
+    replies = [client.post("/sms", data=params, base_url=PUBLIC_BASE, headers={"X-Twilio-Signature": signature}).text
+               for _ in range(2)]
+    assert "Calling you now" in replies[0] and "already waiting" in replies[1]
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_call_on_a_resolved_ticket_is_refused(text, session: Session, ticket: Ticket) -> None:
+    text("RESOLVE 10001")
+    _, replies = text("CALL 10001", sender=TOM)
+    assert replies[0].startswith("Not calling: ticket 10001 is resolved")
+    assert session.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "callback")) == 0
+
+
+def test_call_on_a_ticket_without_a_callback_number_says_so(text, session: Session, clock, team: Team) -> None:
+    open_ticket(session, severity=Severity.LOW, source="api", now=clock.now,
+                calendar=business_calendar("America/New_York", "US"))
+    session.commit()
+    _, replies = text("CALL 10001")
+    assert replies == ["Not calling: ticket 10001 has no callback number, so there is nobody to call back."]
