@@ -99,3 +99,23 @@ def customer_call_ended(session: Session, call: CallLog, ticket: Ticket, enginee
     session.commit()
     return response
 
+
+def callback_call_ended(session: Session, *, call_sid: str, notification: Notification, ticket: Ticket,
+                        call_status: str, duration: int | None, from_number: str | None, to_number: str | None,
+                        now: datetime) -> CallLog:
+    """The callback call ended. One the engineer never answered still leaves a row and a note."""
+    call = find_call(session, call_sid)
+    if call is None:
+        call = CallLog(call_sid=call_sid, from_number=from_number, to_number=to_number, started_at=now,
+                       status=call_status, step=Step.ENGINEER_CALLBACK, ticket=ticket)
+        log_step(call, now, "callback_started",
+                 f"engineer callback for ticket {ticket.number}: ringing {notification.recipient or to_number}")
+        session.add(call)
+        tickets.note(ticket, now, "callback_unanswered",
+                     f"{notification.recipient or notification.to_number} did not take the callback call ({call_status})")
+    if call.ended_at is None:
+        call.ended_at, call.duration, call.status = now, duration, call_status
+        call.outcome = call.outcome or "abandoned"
+        log_step(call, now, "status", f"CallStatus={call_status}" + (f", {duration} s" if duration is not None else ""))
+    session.commit()
+    return call

@@ -322,5 +322,6 @@ def close_call(
         call.outcome = "abandoned"
         if call.ticket is not None and call.ticket.first_response_at is None and Step(call.step) is Step.CONNECTING:
             tickets.note(call.ticket, now, "caller_hung_up", "the caller hung up while the line was ringing engineers")
+            notify.missed_call(session, call.ticket, duty_at(session, now), now)
     session.commit()
     return call

@@ -121,7 +121,7 @@ def _webhook_failed(error: Exception) -> Response | HTTPException:
         log.warning("rollback after a failed webhook failed too", exc_info=True)
     kind = "voicemail" if request.form.get("RecordingUrl") else "transcript" if request.form.get("TranscriptionText") else "webhook"
     _spool(kind)
-    if request.endpoint in {"ivr.status", "ivr.transcript"}:
+    if request.endpoint in {"ivr.status", "ivr.transcript", "ivr.engineer_callback_status"}:
         return _twiml(VoiceResponse())
     if request.endpoint and request.endpoint.startswith("ivr.engineer_callback"):
         return _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
@@ -341,6 +341,21 @@ def engineer_callback_result() -> Response:
     return _twiml(callback.customer_call_ended(
         db(), call, ticket, notification.recipient or notification.to_number, _param("DialCallStatus", 32) or "",
         _param("DialCallSid", 64), _int_param("DialCallDuration"), current_clock()))
+
+
+@bp.post("/engineer-callback/status")
+@signed_by_twilio
+def engineer_callback_status() -> Response:
+    """The callback call's status callback: close its row, even if the engineer never answered."""
+    found = callback.callback_ticket(db(), request.args.get("notification"))
+    sid = _call_sid(_param("CallSid"))
+    if found is not None and sid is not None:
+        notification, ticket = found
+        callback.callback_call_ended(
+            db(), call_sid=sid, notification=notification, ticket=ticket,
+            call_status=_param("CallStatus", 16) or "completed", duration=_int_param("CallDuration"),
+            from_number=_param("From", 64), to_number=_param("To", 64), now=current_clock())
+    return _twiml(VoiceResponse())
 
 
 # ------------------------------------------------------------------ the database-free path

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, event, text, update
 from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
 
 from app import create_app, engine_for, upgrade_schema
 from oncall.access import create_admin
@@ -324,3 +325,21 @@ def at(text: str | None) -> datetime:
     parsed = datetime.fromisoformat(text)
     assert parsed.utcoffset() is not None, f"{text} has no UTC offset"
     return parsed
+
+
+# ----------------------------------------------------------------------------- single webhooks
+
+CALL_SID = "CA" + "ab" * 16
+CALLER = "+12125550147"
+
+
+def signed_post(client, path: str, params: dict[str, str], *, token: str = AUTH_TOKEN, base: str = PUBLIC_BASE,
+                signed_url: str | None = None, headers: dict[str, str] | None = None):
+    """POST as Twilio does: form parameters and X-Twilio-Signature over the URL and parameters."""
+    signature = RequestValidator(token).compute_signature(signed_url or base + path, params)
+    return client.post(path, data=params, base_url=base, headers={"X-Twilio-Signature": signature, **(headers or {})})
+
+
+def call_params(**extra: str) -> dict[str, str]:
+    return {"CallSid": CALL_SID, "AccountSid": "AC" + "0" * 32, "From": CALLER, "To": "+18005550199",
+            "CallStatus": "in-progress", "Direction": "inbound", **extra}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ivr.models import CallLog
 from ivr.phone import HANGUP, SILENCE, CallRecord, FlaskClientTransport, ScriptedCaller, Speech, Voicemail, place_call
 from tickets.models import Notification, Ticket
-from tests.conftest import ANA, AUTH_TOKEN, PRIYA, PUBLIC_BASE, TOM, Team
+from tests.conftest import ANA, AUTH_TOKEN, PRIYA, PUBLIC_BASE, TOM, Team, call_params, signed_post
 
 CALLER = "+12125550147"
 FALLBACK = "+14155550999"
@@ -390,3 +390,11 @@ def test_a_caller_who_hangs_up_after_choosing_a_severity_still_gets_the_engineer
 ) -> None:
     call("1", "1", HANGUP)
     assert [kind for kind, _, _ in outbox(session)] == ["new_ticket"]
+
+
+def test_a_caller_who_hangs_up_while_engineers_ring_is_a_missed_call(client, session: Session, team: Team) -> None:
+    for path, digits in [("/ivr/voice", None), ("/ivr/gather?step=main_menu&n=0", "1"),
+                         ("/ivr/gather?step=severity&n=1", "1"), ("/ivr/gather?step=callback_choice&n=2", "1")]:
+        signed_post(client, path, call_params(**({"Digits": digits} if digits else {})))
+    signed_post(client, "/ivr/status", call_params(CallStatus="completed", CallDuration="12"))
+    assert [kind for kind, _, _ in outbox(session)] == ["new_ticket", "missed_call"]

@@ -213,7 +213,8 @@ def send_due(session: Session, sender: Sender, clock: Clock | datetime, *, call_
                 if not call_url or not call_status_url:
                     raise DeliveryError("PUBLIC_URL is not set, so Twilio cannot be told where the call's TwiML is",
                                         retryable=False)
-                sid = sender.start_call(claim.to_number, f"{call_url}?notification={claim.ids[0]}", call_status_url)
+                which = f"?notification={claim.ids[0]}"
+                sid = sender.start_call(claim.to_number, call_url + which, call_status_url + which)
             else:
                 sid = sender.send_sms(claim.to_number, claim.body)
         except DeliveryError as error:

@@ -48,7 +48,7 @@ def run_once(sender: Sender) -> tuple[int, int]:
     base = settings.public_url
     sent = send_due(session, sender, current_clock,
                     call_url=f"{base}/ivr/engineer-callback" if base else None,
-                    call_status_url=f"{base}/ivr/status" if base else None)
+                    call_status_url=f"{base}/ivr/engineer-callback/status" if base else None)
     return queued, sent
 
 

@@ -38,12 +38,13 @@ def test_the_worker_places_the_callback_call_with_the_exact_request(session: Ses
     responses.add(responses.POST, CALLS, json={"sid": "CA" + "d" * 32}, status=201)
     sender = TwilioSender(ACCOUNT, "token", SUPPORT_NUMBER)
     assert send_due(session, sender, clock.now, call_url=f"{PUBLIC_BASE}/ivr/engineer-callback",
-                    call_status_url=f"{PUBLIC_BASE}/ivr/status") == 1
+                    call_status_url=f"{PUBLIC_BASE}/ivr/engineer-callback/status") == 1
     sent = {k: v[0] for k, v in parse_qs(responses.calls[0].request.body).items()}
     assert sent == {
         "To": PRIYA, "From": SUPPORT_NUMBER, "Method": "POST",
         "Url": f"{PUBLIC_BASE}/ivr/engineer-callback?notification={notification.id}",
-        "StatusCallback": f"{PUBLIC_BASE}/ivr/status", "StatusCallbackMethod": "POST",
+        "StatusCallback": f"{PUBLIC_BASE}/ivr/engineer-callback/status?notification={notification.id}",
+        "StatusCallbackMethod": "POST",
     }
     session.refresh(notification)
     assert notification.status == "sent" and notification.provider_sid == "CA" + "d" * 32
@@ -53,7 +54,8 @@ def test_the_worker_places_the_callback_call_with_the_exact_request(session: Ses
 def ring_engineer(client, notification: Notification, keys: list[str], customer: str) -> object:
     return place_call(
         voice_url=f"{PUBLIC_BASE}/ivr/engineer-callback?notification={notification.id}",
-        status_callback_url=f"{PUBLIC_BASE}/ivr/status", auth_token=AUTH_TOKEN,
+        status_callback_url=f"{PUBLIC_BASE}/ivr/engineer-callback/status?notification={notification.id}",
+        auth_token=AUTH_TOKEN,
         transport=FlaskClientTransport(client), caller=ScriptedCaller(keys), engineers=[customer],
         from_number=SUPPORT_NUMBER, to_number=PRIYA,
     )
@@ -106,3 +108,22 @@ def test_a_callback_for_an_unknown_request_says_so_and_hangs_up(client, session:
                         caller=ScriptedCaller([]), from_number=SUPPORT_NUMBER, to_number=PRIYA)
     assert record.heard == ["This callback is no longer available. Goodbye."] and record.ended_by == "hangup-verb"
     assert session.scalar(select(CallLog)) is None, "nothing is logged for a request that does not exist"
+
+
+def test_a_callback_the_engineer_never_answers_is_logged_on_the_ticket(client, session: Session, team: Team,
+                                                                      clock) -> None:
+    from twilio.request_validator import RequestValidator
+
+    ticket = a_ticket(session, clock)
+    notification = notify.callback(session, ticket, PRIYA, "Priya Raman", clock.now)
+    session.commit()
+    url = f"{PUBLIC_BASE}/ivr/engineer-callback/status?notification={notification.id}"
+    params = {"CallSid": "CA" + "e" * 32, "CallStatus": "no-answer", "From": SUPPORT_NUMBER, "To": PRIYA,
+              "Direction": "outbound-api"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+    path = url.removeprefix(PUBLIC_BASE)
+    assert client.post(path, data=params, base_url=PUBLIC_BASE, headers={"X-Twilio-Signature": signature}).status_code == 200
+    session.expire_all()
+    call = session.scalar(select(CallLog))
+    assert (call.step, call.outcome, call.ticket_id, call.status) == ("engineer_callback", "abandoned", ticket.id, "no-answer")
+    assert "callback_unanswered" in [e.kind for e in session.get(Ticket, ticket.id).events]

@@ -16,23 +16,9 @@ from ivr.models import CallEvent, CallLog
 from ivr.phone import FlaskClientTransport, Reply, ScriptedCaller, Voicemail, place_call
 from ivr.spool import replay_spool, spooled_entries
 from tickets.models import Ticket
-from tests.conftest import AUTH_TOKEN, PRIYA, PUBLIC_BASE, Team
+from tests.conftest import AUTH_TOKEN, CALL_SID, CALLER, PRIYA, PUBLIC_BASE, Team, call_params, signed_post
 
-CALL_SID = "CA" + "ab" * 16
-CALLER = "+12125550147"
 FALLBACK = "+14155550999"
-
-
-def signed_post(client, path: str, params: dict[str, str], *, token: str = AUTH_TOKEN, base: str = PUBLIC_BASE,
-                signed_url: str | None = None, headers: dict[str, str] | None = None):
-    """POST as Twilio does: form parameters and X-Twilio-Signature over the URL and parameters."""
-    signature = RequestValidator(token).compute_signature(signed_url or base + path, params)
-    return client.post(path, data=params, base_url=base, headers={"X-Twilio-Signature": signature, **(headers or {})})
-
-
-def call_params(**extra: str) -> dict[str, str]:
-    return {"CallSid": CALL_SID, "AccountSid": "AC" + "0" * 32, "From": CALLER, "To": "+18005550199",
-            "CallStatus": "in-progress", "Direction": "inbound", **extra}
 
 
 def twiml_of(response) -> ET.Element:
