@@ -125,6 +125,17 @@ def _close_db(_exc: BaseException | None) -> None:
         session.close()
 
 
+# Ids are 32-bit integers in the schema; a larger one names nothing and must not reach a query.
+MAX_ROW_ID = 2**31 - 1
+# Times outside these years are typing mistakes, and past them datetime arithmetic overflows.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+
+
+def storable(text: str) -> bool:
+    """Whether both databases can store `text`: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
 # --------------------------------------------------------------------------- settings
 
 
@@ -265,6 +276,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # Secure cookies whenever the line is served over HTTPS (PUBLIC_URL says so).
         SESSION_COOKIE_SECURE=bool(settings.public_url and settings.public_url.startswith("https://")),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # Nothing the line receives is bigger: Twilio's webhooks, API bodies and forms are small.
+        MAX_CONTENT_LENGTH=1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(config)
@@ -306,6 +319,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from tickets.worker import worker_command
 
     app.add_url_rule("/healthz", "healthz", _health)
+    app.register_error_handler(404, _api_errors_in_json)
+    app.register_error_handler(405, _api_errors_in_json)
+    app.register_error_handler(413, _api_errors_in_json)
 
     app.cli.add_command(upgrade_db_command)
     app.cli.add_command(seed_demo_command)
@@ -315,6 +331,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(text_command)
     app.cli.add_command(worker_command)
     return app
+
+
+def _api_errors_in_json(error: Any) -> Any:
+    """Unknown URLs and methods under /api answer in the API's error shape, like everything else there."""
+    from flask import request
+
+    if request.path.startswith("/api/"):
+        return {"error": f"{error.name}: {request.method} {request.path}"}, error.code
+    return error
 
 
 def _health() -> tuple[dict[str, str], int]:

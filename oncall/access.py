@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import current_clock, db
+from app import current_clock, db, storable
 from oncall.models import AdminUser, ApiToken, AuditEntry
 
 # Failed logins in a row before an account is locked for a while (throttling guesses).
@@ -107,7 +107,25 @@ def json_body() -> dict[str, Any]:
         raise ApiError(400, "the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
+    where = _unstorable_field(body)
+    if where is not None:
+        raise ApiError(422, f"{where} must not contain NUL characters or unpaired surrogates")
     return body
+
+
+def _unstorable_field(value: Any, path: str = "") -> str | None:
+    """The first field (as a path like `members[2]`) holding text no database can store, or None."""
+    if isinstance(value, str):
+        return None if storable(value) else (path or "the body")
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and not storable(key):
+            return "a field name"
+        found = _unstorable_field(item, f"{path}.{key}" if isinstance(key, str) and path else
+                                  str(key) if isinstance(key, str) else f"{path}[{key}]")
+        if found is not None:
+            return found
+    return None
 
 
 def handle_api_errors(blueprint: Any, *, invalid: tuple[type[Exception], ...] = (),
@@ -161,7 +179,8 @@ def create_admin(session: Session, username: str, password: str, now: datetime) 
 
 def check_login(session: Session, username: str, password: str, now: datetime) -> AdminUser | None:
     """The admin if the password is right and the account is not locked; counts failures."""
-    admin = session.scalar(select(AdminUser).where(AdminUser.username == username.strip()))
+    # Locked for the check: parallel guesses count one after another, so the lockout holds.
+    admin = session.scalar(select(AdminUser).where(AdminUser.username == username.strip()).with_for_update())
     if admin is None:
         # Same work as a real check, so a wrong username is not faster than a wrong password.
         check_password_hash(generate_password_hash("x"), password)

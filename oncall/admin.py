@@ -30,7 +30,7 @@ from markupsafe import Markup
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app import current_clock, current_settings, db
+from app import EARLIEST_YEAR, LATEST_YEAR, current_clock, current_settings, db
 from oncall import service
 from oncall.access import MAX_FAILED_LOGINS, LOCKOUT, check_login
 from oncall.models import AdminUser, AuditEntry, Contact, Override, Rotation
@@ -208,9 +208,12 @@ def _local_instant(raw: str, tz: ZoneInfo, what: str) -> datetime:
     """A `datetime-local` form value, read as wall time in `tz`, as aware UTC."""
     for pattern in LOCAL_INPUT_FORMATS:
         try:
-            return local_to_utc(datetime.strptime(raw.strip(), pattern), tz)
+            wall = datetime.strptime(raw.strip(), pattern)
         except ValueError:
             continue
+        if not EARLIEST_YEAR < wall.year < LATEST_YEAR:
+            raise InvalidChange(f"{what} {raw!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return local_to_utc(wall, tz)
     raise InvalidChange(f"{what} {raw!r} is not a date and time such as 2026-11-26T09:00")
 
 
@@ -220,8 +223,8 @@ def _local_input(moment: datetime, tz: ZoneInfo) -> str:
 
 def _whole_number(raw: str, what: str) -> int:
     raw = raw.strip()
-    if not raw.isdigit() or not raw.isascii():
-        raise InvalidChange(f"{what} must be a whole number, not {raw!r}")
+    if not raw.isdigit() or not raw.isascii() or len(raw) > 9:
+        raise InvalidChange(f"{what} must be a whole number, not {raw[:40]!r}")
     return int(raw)
 
 
@@ -383,7 +386,7 @@ def add_contact() -> Any:
     return redirect(url_for("admin.contacts"))
 
 
-@bp.get("/contacts/<int:contact_id>")
+@bp.get("/contacts/<int(max=2147483647):contact_id>")
 @login_required
 def edit_contact(contact_id: int) -> str:
     """A contact's edit form."""
@@ -392,7 +395,7 @@ def edit_contact(contact_id: int) -> str:
     return render_template("oncall/contact.html", contact=contact, form=form)
 
 
-@bp.post("/contacts/<int:contact_id>")
+@bp.post("/contacts/<int(max=2147483647):contact_id>")
 @login_required
 def update_contact(contact_id: int) -> Any:
     """Change a contact's name, phone or email."""
@@ -408,7 +411,7 @@ def update_contact(contact_id: int) -> Any:
     return redirect(url_for("admin.contacts"))
 
 
-@bp.post("/contacts/<int:contact_id>/active")
+@bp.post("/contacts/<int(max=2147483647):contact_id>/active")
 @login_required
 def set_contact_active(contact_id: int) -> Response:
     """Deactivate a contact (the rotation skips them, nobody rings them) or bring them back."""
@@ -655,7 +658,7 @@ def add_override() -> Any:
     return redirect(url_for("admin.overrides"))
 
 
-@bp.post("/overrides/<int:override_id>/delete")
+@bp.post("/overrides/<int(max=2147483647):override_id>/delete")
 @login_required
 def delete_override(override_id: int) -> Response:
     """Remove an override: the rotation decides again for its time."""

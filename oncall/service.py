@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, storable
 from oncall.access import audit
 from oncall.models import CalendarFeed, Contact, Override, Rotation, RotationMember
 from oncall.phones import bad_number, to_e164
@@ -134,9 +135,16 @@ def contact_json(contact: Contact) -> dict[str, Any]:
 
 
 def _checked_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 120:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 120 or not storable(value):
         raise InvalidChange("name must be text of 1 to 120 characters")
     return value.strip()
+
+
+def _checked_id(value: Any, what: str) -> int:
+    """A row id given in a request: a whole number the schema can hold."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ROW_ID:
+        raise InvalidChange(f"{what} must be a contact's id")
+    return value
 
 
 def _checked_phone(value: Any, region: str) -> str:
@@ -149,7 +157,8 @@ def _checked_phone(value: Any, region: str) -> str:
 def _checked_email(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) > 254 or "@" not in value.strip(" @") or " " in value.strip():
+    if (not isinstance(value, str) or len(value) > 254 or "@" not in value.strip(" @") or " " in value.strip()
+            or not storable(value)):
         raise InvalidChange(f"email {value!r} is not an email address")
     return value.strip()
 
@@ -251,7 +260,8 @@ def save_rotation(session: Session, fields: dict[str, Any], *, now: datetime, ac
     try:
         if not isinstance(handoff, str) or len(handoff) != 16:
             raise ValueError
-        datetime.strptime(handoff, HANDOFF_FORMAT)
+        if not EARLIEST_YEAR <= datetime.strptime(handoff, HANDOFF_FORMAT).year <= LATEST_YEAR:
+            raise ValueError
     except ValueError:
         raise InvalidChange(f"handoff {handoff!r} must be a local wall time written YYYY-MM-DDTHH:MM") from None
     members = fields.get("members")
@@ -260,7 +270,7 @@ def save_rotation(session: Session, fields: dict[str, Any], *, now: datetime, ac
     if len(set(members)) != len(members):
         raise InvalidChange("a contact can be in the rotation only once")
     for contact_id in members:
-        if session.get(Contact, contact_id) is None:
+        if not 0 < contact_id <= MAX_ROW_ID or session.get(Contact, contact_id) is None:
             raise InvalidChange(f"there is no contact {contact_id}")
     backups = fields.get("backups", 1)
     if not isinstance(backups, int) or isinstance(backups, bool) or not 0 <= backups <= MAX_BACKUPS:
@@ -327,12 +337,15 @@ def parse_instant(value: Any, name: str) -> datetime:
     """An ISO 8601 time with a UTC offset; InvalidChange otherwise."""
     if not isinstance(value, str):
         raise InvalidChange(f"{name} must be an ISO 8601 time with a UTC offset, like 2026-11-26T09:00:00-05:00")
+    shown = value if len(value) <= 40 else value[:40] + "…"
     try:
         instant = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidChange(f"{name} {value!r} is not an ISO 8601 time") from None
+        raise InvalidChange(f"{name} {shown!r} is not an ISO 8601 time") from None
     if instant.tzinfo is None:
-        raise InvalidChange(f"{name} {value!r} needs a UTC offset (Z or +HH:MM)")
+        raise InvalidChange(f"{name} {shown!r} needs a UTC offset (Z or +HH:MM)")
+    if not EARLIEST_YEAR < instant.year < LATEST_YEAR:
+        raise InvalidChange(f"{name} {shown!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
     return instant.astimezone(timezone.utc)
 
 
@@ -341,9 +354,7 @@ def add_override(session: Session, fields: dict[str, Any], *, now: datetime, act
     unknown = set(fields) - {"contact_id", "start", "end"}
     if unknown:
         raise InvalidChange(f"unknown fields: {', '.join(sorted(unknown))}")
-    contact_id = fields.get("contact_id")
-    if not isinstance(contact_id, int) or isinstance(contact_id, bool):
-        raise InvalidChange("contact_id must be a contact's id")
+    contact_id = _checked_id(fields.get("contact_id"), "contact_id")
     contact = session.get(Contact, contact_id)
     if contact is None:
         raise InvalidChange(f"there is no contact {contact_id}")

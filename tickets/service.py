@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from app import storable
 from oncall.models import Contact
 from oncall.phones import bad_number, to_e164
 from oncall.schedule import Duty
@@ -253,9 +254,8 @@ def _checked_description(value: Any) -> str | None:
     value = value.strip()
     if len(value) > MAX_DESCRIPTION_LENGTH:
         raise InvalidTicketChange(f"description must be at most {MAX_DESCRIPTION_LENGTH} characters")
-    if "\x00" in value:
-        # PostgreSQL text cannot hold NUL; it is never part of a real description.
-        raise InvalidTicketChange("description must not contain NUL characters")
+    if not storable(value):
+        raise InvalidTicketChange("description must not contain NUL characters or unpaired surrogates")
     return value or None
 
 
@@ -444,8 +444,8 @@ def checked_note(text: Any) -> str:
     text = text.strip()
     if len(text) > MAX_NOTE_LENGTH:
         raise InvalidTicketChange(f"a note may be at most {MAX_NOTE_LENGTH} characters; this one has {len(text)}")
-    if "\x00" in text:
-        raise InvalidTicketChange("the note must not contain NUL characters")
+    if not storable(text):
+        raise InvalidTicketChange("the note must not contain NUL characters or unpaired surrogates")
     return text
 
 

@@ -287,3 +287,46 @@ def test_an_absurd_offset_is_400_not_a_crash(api, path: str) -> None:
 def test_a_deeply_nested_body_is_400_not_a_crash(api, path: str) -> None:
     response = api.post(path, data="[" * 100000 + "]" * 100000, headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/contacts", {"name": "Nul\u0000Name", "phone": "+14155550109"}),
+        ("post", "/api/contacts", {"name": "Lone \ud800 surrogate", "phone": "+14155550109"}),
+        ("post", "/api/contacts", {"name": "X", "phone": "+14155550109", "email": "a\u0000@b.c"}),
+        ("put", "/api/rotation", {"timezone": "UTC", "handoff": "2026-11-23T09:00", "shift": "weekly",
+                                  "members": [2**31]}),
+        ("put", "/api/rotation", {"timezone": "UTC", "handoff": "2026-11-23T09:00", "shift": "weekly",
+                                  "members": [2**70]}),
+        ("put", "/api/rotation", {"timezone": "UTC", "handoff": "9999-12-31T23:59", "shift": "weekly", "members": []}),
+        ("put", "/api/rotation", {"timezone": "UTC", "handoff": "2026-11-23T09:00", "shift": "weekly", "members": [],
+                                  "effective_from": "9999-12-31T23:00:00Z"}),
+        ("post", "/api/overrides", {"contact_id": 2**40, "start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"}),
+        ("post", "/api/overrides", {"contact_id": 1, "start": "0001-01-01T00:00:00+01:00", "end": "2026-11-27T00:00:00Z"}),
+        ("post", "/api/tickets", {"severity": "high", "description": "\ud83d"}),
+    ],
+)
+def test_values_the_database_cannot_hold_get_a_4xx_not_a_500(api, team: Team, method: str, path: str, body) -> None:
+    import json as json_module
+
+    response = getattr(api, method)(path, data=json_module.dumps(body), headers={"Content-Type": "application/json"})
+    assert response.status_code in {400, 422} and response.json["error"]
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00Z"])
+def test_oncall_at_the_ends_of_time_is_refused_clearly(api, team: Team, at: str) -> None:
+    response = api.get(f"/api/oncall?at={at.replace('+', '%2B')}")
+    assert response.status_code in {400, 422} and "between" in response.json["error"]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [("get", "/api/nothing-here", 404), ("delete", "/api/contacts", 405),
+                                                        ("get", "/api/overrides/%20", 405)])
+def test_unknown_api_urls_and_methods_answer_in_json(api, method: str, path: str, status: int) -> None:
+    response = getattr(api, method)(path)
+    assert response.status_code == status and response.json["error"]
+
+
+def test_a_body_over_a_megabyte_is_refused(api) -> None:
+    response = api.post("/api/contacts", data="x" * (1024 * 1024 + 1), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413

@@ -312,7 +312,7 @@ def test_a_note_holding_a_script_tag_shows_as_text(admin, tickets) -> None:
         ("   \n ", "Note not added: the note is empty; write what was done or found."),
         ("x" * (MAX_NOTE_LENGTH + 1), f"Note not added: a note may be at most {MAX_NOTE_LENGTH} characters; "
                                       f"this one has {MAX_NOTE_LENGTH + 1}."),
-        ("a\x00b", "Note not added: the note must not contain NUL characters."),
+        ("a\x00b", "Note not added: the note must not contain NUL characters or unpaired surrogates."),
     ],
 )
 def test_an_empty_or_too_long_note_is_refused_and_kept_in_the_box(admin, tickets, session, note: str, message) -> None:
