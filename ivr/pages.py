@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import db
 from ivr.models import CallLog
@@ -35,7 +36,7 @@ def calls() -> str:
     if outcome and outcome not in OUTCOMES:
         flash(f"Unknown outcome {outcome!r}: showing every call. Choose one of {', '.join(OUTCOMES)}.", "error")
         outcome = ""
-    query = select(CallLog).order_by(CallLog.started_at.desc(), CallLog.id.desc())
+    query = select(CallLog).options(selectinload(CallLog.ticket)).order_by(CallLog.started_at.desc(), CallLog.id.desc())
     if outcome:
         query = query.where(CallLog.outcome == outcome)
     return render_template("ivr/calls.html", calls=page_of(db(), query, current_page()), outcome=outcome,

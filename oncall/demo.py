@@ -55,10 +55,14 @@ def seed_demo(session: Session, now: datetime) -> bool:
     return True
 
 
-def demo_admin_password(session: Session, instance_path: str, now: datetime) -> str:
+def demo_admin_password(session: Session, instance_path: str, now: datetime) -> str | None:
     """The demo admin's password: made once, kept under instance/ so `make run` can show it every time."""
     path = Path(instance_path) / "demo_admin_password"
-    if not path.exists() or session.scalar(select(AdminUser).where(AdminUser.username == DEMO_ADMIN)) is None:
+    exists = session.scalar(select(AdminUser).where(AdminUser.username == DEMO_ADMIN)) is not None
+    if exists and not path.exists():
+        # Somebody made this admin by hand: never reset a real password from the demo loader.
+        return None
+    if not exists:
         path.write_text(secrets.token_urlsafe(12))
         path.chmod(0o600)
         create_admin(session, DEMO_ADMIN, path.read_text(), now)
@@ -95,4 +99,7 @@ def seed_demo_command() -> None:
     else:
         click.echo("contacts exist already; demo data not loaded")
     password = demo_admin_password(db(), current_app.instance_path, current_clock())
-    click.echo(f"demo admin login: {DEMO_ADMIN} / {password}")
+    if password is None:
+        click.echo(f"an admin called {DEMO_ADMIN!r} exists already; its password was left alone")
+    else:
+        click.echo(f"demo admin login: {DEMO_ADMIN} / {password}")

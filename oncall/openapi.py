@@ -163,7 +163,8 @@ def document() -> dict[str, Any]:
                 "OverrideInput": {"type": "object", "required": ["contact_id", "start", "end"], "properties": {
                     "contact_id": {"type": "integer"}, "start": TIME, "end": TIME}},
                 "Member": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "name": {"type": "string"}, "phone": E164, "active": {"type": "boolean"}}},
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "phone": E164,
+                    "email": {"type": ["string", "null"]}, "active": {"type": "boolean"}}},
                 "OnCall": {"type": "object", "properties": {
                     "at": TIME, "on_duty": {"oneOf": [_ref("Member"), {"type": "null"}]},
                     "escalation": {"type": "array", "items": _ref("Member")},

@@ -169,6 +169,7 @@ class Member:
     name: str
     phone: str | None
     active: bool = True
+    email: str | None = None  # carried along so answers can show the whole contact
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ class NotFound(LookupError):
 
 def member_of(contact: Contact) -> Member:
     """The schedule's view of a contact."""
-    return Member(contact_id=contact.id, name=contact.name, phone=contact.phone, active=contact.active)
+    return Member(contact_id=contact.id, name=contact.name, phone=contact.phone, active=contact.active,
+                  email=contact.email)
 
 
 def rotation_in_force(session: Session, at: datetime) -> Rotation | None:
@@ -398,6 +399,20 @@ def feed_secret(session: Session, contact_id: int | None, now: datetime) -> str:
         session.add(feed)
         session.commit()
     return feed.secret
+
+
+def feed_secrets(session: Session, contact_ids: list[int], now: datetime) -> dict[int, str]:
+    """The feed secrets of several contacts in one query (made for those who have none yet)."""
+    found = dict(session.execute(
+        select(CalendarFeed.contact_id, CalendarFeed.secret).where(CalendarFeed.contact_id.in_(contact_ids))
+    ).all())
+    missing = [c for c in contact_ids if c not in found]
+    for contact_id in missing:
+        found[contact_id] = secrets.token_urlsafe(24)
+        session.add(CalendarFeed(secret=found[contact_id], contact_id=contact_id, created_at=now))
+    if missing:
+        session.commit()
+    return found
 
 
 def feed_by_secret(session: Session, secret: str) -> CalendarFeed | None:

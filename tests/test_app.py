@@ -98,3 +98,12 @@ def test_health_check_reports_the_database(client) -> None:
 def test_health_check_says_when_the_database_is_down(make_app) -> None:
     response = make_app(DATABASE_URL="postgresql://nobody@127.0.0.1:1/nothing").test_client().get("/healthz")
     assert response.status_code == 503 and response.json == {"database": "unreachable"}
+
+
+def test_seed_demo_never_resets_an_admin_made_by_hand(app, session: Session, clock) -> None:
+    from oncall.access import check_login, create_admin
+
+    create_admin(session, "admin", "a real password!", clock.now)
+    output = app.test_cli_runner().invoke(args=["seed-demo"]).output
+    assert "its password was left alone" in output
+    assert check_login(session, "admin", "a real password!", clock.now) is not None

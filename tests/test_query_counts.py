@@ -170,15 +170,7 @@ def _statements_for(app: Flask, get) -> tuple[int, object]:
         "/api/tickets",
         "/api/calls",
         "/api/notifications",
-        pytest.param(
-            "/api/contacts",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="N+1: oncall/api.py _contact() looks up (and on first use creates and commits) each "
-                "contact's calendar feed, one query per row; load the page's feeds in one query "
-                "(BENCHMARKS.md, proposed changes). Remove this mark once it is fixed.",
-            ),
-        ),
+        "/api/contacts",
         "/api/overrides?all=1",
     ],
 )
@@ -204,15 +196,7 @@ ADMIN_PAGES = {"call_pages.calls": "/admin/calls/", "ticket_pages.tickets": "/ad
 @pytest.mark.parametrize(
     "endpoint",
     [
-        pytest.param(
-            "call_pages.calls",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="N+1: ivr/pages.py calls() lets the template load each call's ticket (call.ticket) one "
-                "query per row; add .options(selectinload(CallLog.ticket)) to the page's query "
-                "(BENCHMARKS.md, proposed changes). Remove this mark once it is fixed.",
-            ),
-        ),
+        "call_pages.calls",
         "ticket_pages.tickets",
     ],
 )

@@ -330,3 +330,10 @@ def test_unknown_api_urls_and_methods_answer_in_json(api, method: str, path: str
 def test_a_body_over_a_megabyte_is_refused(api) -> None:
     response = api.post("/api/contacts", data="x" * (1024 * 1024 + 1), headers={"Content-Type": "application/json"})
     assert response.status_code == 413
+
+
+def test_oncall_shows_the_whole_contact(api, team: Team, session: Session) -> None:
+    team.priya.email = "priya@example.com"
+    session.commit()
+    assert api.get("/api/oncall").json["on_duty"] == {
+        "id": team.priya.id, "name": "Priya Raman", "phone": "+14155550101", "email": "priya@example.com", "active": True}
