@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ivr import flow
 from ivr.flow import CallerInput, Effect, Notice, Step
@@ -46,8 +46,12 @@ class Line:
 
 
 def log_step(call: CallLog, at: datetime, kind: str, detail: str = "") -> None:
-    """Add a step to the call's log."""
-    call.events.append(CallEvent(at=at, kind=kind, detail=detail))
+    """Add a step to the call's log, without loading the steps logged before (one query less per webhook)."""
+    session = object_session(call)
+    if session is None or "events" in call.__dict__:
+        call.events.append(CallEvent(at=at, kind=kind, detail=detail))
+    else:
+        session.add(CallEvent(call=call, at=at, kind=kind, detail=detail))
 
 
 def _clip(text: str | None) -> str:
@@ -160,6 +164,9 @@ def open_ticket_for_call(session: Session, call: CallLog, now: datetime, line: L
         callback, origin = flow.callback_for_abandoned_call(call)
     else:
         callback, origin = call.callback_number, "chosen by the caller"
+    # Read who is on duty before taking the ticket number: taking it locks the counter row until
+    # this transaction commits (PostgreSQL), and every other new ticket waits for that lock.
+    duty = duty_at(session, now)
     ticket = tickets.open_ticket(
         session,
         severity=Severity(call.severity or Severity.NORMAL),
@@ -174,7 +181,6 @@ def open_ticket_for_call(session: Session, call: CallLog, now: datetime, line: L
     call.ticket = ticket
     session.flush()
     log_step(call, now, "ticket_opened", f"ticket {ticket.number} ({ticket.severity}), callback {callback or 'none'}")
-    duty = duty_at(session, now)
     notify.new_ticket(session, ticket, duty, line.timezone, now)
     if abandoned:
         tickets.note(ticket, now, "caller_hung_up", f"the caller hung up at {call.step}; kept what they had said")

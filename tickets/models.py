@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import Base
@@ -17,6 +17,11 @@ class Ticket(Base):
     """A support request with its first-response deadline."""
 
     __tablename__ = "tickets"
+    # A filtered list (?status=open) newest first reads only the matching rows.
+    __table_args__ = (
+        Index("ix_tickets_status_created_at", "status", "created_at"),
+        Index("ix_tickets_severity_created_at", "severity", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(unique=True)

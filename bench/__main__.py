@@ -1,0 +1,164 @@
+"""`make bench` (`.venv/bin/python -m bench`): the support line under load and at scale.
+
+For SQLite (always) and PostgreSQL (when TEST_DATABASE_URL is set; that database is emptied,
+as the tests empty it):
+
+1. load: the line served by the Procfile's `web:` command on a free loopback port, K
+   concurrent complete calls (`ivr.phone.place_call` over HTTP, signed, following the TwiML)
+   back to back and then paced; then a floor — a minimal Flask app answering the same fixed
+   TwiML, served by the same command — under the same calls. p50/p99/max per webhook,
+   complete calls per second, each as a ratio to the floor; CPU and peak memory of the
+   gunicorn processes (from /proc); whether every ticket was committed.
+2. scale: who is on duty (and the calendar feed) with ten years of history and 10,000
+   overrides; ticket list and lookup with 1,000,000 tickets; the call log (API and admin
+   page) with 1,000,000 calls; a whole call on that database — each as a ratio to a small one.
+
+Everything runs in a temporary directory, on 127.0.0.1 only, and stops by itself. `--quick`
+is a smoke run with small numbers (about a minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from bench import report
+from bench.loadrun import Mode, load_run
+from bench.scale import FULL, QUICK, scale_run
+
+
+def _parse_think(value: str) -> tuple[float, float]:
+    low, _, high = value.partition(",")
+    return float(low), float(high or low)
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: short loads, 20,000 rows")
+    parser.add_argument("--concurrency", "-k", type=int, default=20, help="concurrent calls (default 20)")
+    parser.add_argument("--duration", "-t", type=float, default=None,
+                        help="seconds of back-to-back calls (default 30; 5 with --quick)")
+    parser.add_argument("--paced-duration", type=float, default=None,
+                        help="seconds of paced calls (default 30; 5 with --quick; 0 skips them)")
+    parser.add_argument("--think", type=_parse_think, default=(0.5, 1.5), metavar="LOW,HIGH",
+                        help="seconds a paced caller takes at each menu (default 0.5,1.5)")
+    parser.add_argument("--processes", type=int, default=2, help="client processes sharing the callers (default 2)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs of each scale operation (default 20; 5 quick)")
+    parser.add_argument("--skip-load", action="store_true", help="only the scale checks")
+    parser.add_argument("--skip-scale", action="store_true", help="only the load")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, server logs)")
+    args = parser.parse_args(argv)
+    args.duration = args.duration if args.duration is not None else (5 if args.quick else 30)
+    args.paced_duration = args.paced_duration if args.paced_duration is not None else (5 if args.quick else 30)
+    args.repeats = args.repeats or (5 if args.quick else 20)
+    return args
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), {memory:.0f} GiB, "
+            f"Python {platform.python_version()}")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    started = time.time()
+    workdir = Path(tempfile.mkdtemp(prefix="supportline-bench-"))
+    databases = [("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}")]
+    if os.environ.get("TEST_DATABASE_URL"):
+        databases.append(("PostgreSQL", os.environ["TEST_DATABASE_URL"]))
+    modes = [Mode("back to back", args.duration)]
+    if args.paced_duration > 0:
+        modes.append(Mode("paced", args.paced_duration, args.think))
+    print(f"supportline bench{' --quick' if args.quick else ''}: {machine()}")
+    print(f"load average at start: {load_average()} (other work on this machine skews the figures)")
+    if len(databases) == 1:
+        print("PostgreSQL: skipped (set TEST_DATABASE_URL to include it; that database is emptied)")
+    results: dict = {"machine": machine(), "quick": args.quick, "concurrency": args.concurrency, "databases": {}}
+    goals = []
+    try:
+        for name, url in databases:
+            shown = url if name == "SQLite" else url.rsplit("@", 1)[-1]
+            entry: dict = {}
+            results["databases"][name] = entry
+            ratios = scale = integrity = None
+            errors = 0
+            if not args.skip_load:
+                print(f"\n== {name} ({shown}): the line against the floor")
+                run = load_run(name.lower(), url, workdir, modes, concurrency=args.concurrency,
+                               processes=args.processes, warmup_calls=args.concurrency, log=print)
+                ratios = report.print_load(run, modes, args.concurrency)
+                integrity = run.integrity
+                errors = sum(len(r.load.errors) for r in run.line.runs.values())
+                entry["load"] = _load_json(run)
+            if not args.skip_scale:
+                print(f"\n== {name}: scale (load average {load_average()})")
+                result = scale_run(name.lower(), url, workdir, QUICK if args.quick else FULL, repeats=args.repeats)
+                scale = report.print_scale(result)
+                entry["scale"] = {size: {op: asdict(t) for op, t in timings.items()}
+                                  for size, timings in result.timings.items()}
+            goals.append((name, ratios, scale, errors, integrity))
+    finally:
+        if args.keep:
+            print(f"\nkept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print("\n== against the goals (p50 ≤ 1.5× and p99 ≤ 3× the floor, no errors, every ticket committed; "
+          "large/small ≤ 2×)")
+    for name, ratios, scale, errors, integrity in goals:
+        report.print_goals(name, ratios, scale, errors, integrity)
+    print(f"\ndone in {time.time() - started:.0f} s; load average at the end: {load_average()}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+    # Timings are reported, never enforced; a call that failed or a ticket that was lost is a failure.
+    broken = [name for name, _, _, errors, integrity in goals
+              if errors or (integrity and integrity["tickets_committed"] != integrity["calls_completed"])]
+    if broken:
+        print(f"FAILED: calls failed or tickets were not committed on {', '.join(broken)}")
+    return 1 if broken else 0
+
+
+def _load_json(run) -> dict:
+    from bench.load import percentile
+
+    out = {"line_command": run.line_command, "floor_command": run.floor_command, "integrity": run.integrity}
+    for side, served in (("line", run.line), ("floor", run.floor)):
+        out[side] = {"peak_rss_kb": served.peak_rss_kb, "total_hwm_kb": served.total_hwm_kb,
+                     "worker_hwm_kb": served.worker_hwm_kb, "modes": {}}
+        for mode, r in served.runs.items():
+            out[side]["modes"][mode] = {
+                "calls": len(r.load.completed), "errors": r.load.errors[:20], "webhooks": r.load.requests,
+                "elapsed": r.load.elapsed, "calls_per_second": r.load.calls_per_second,
+                "cpu_ms_per_webhook": r.cpu_ms_per_webhook, "client_cpu_ms_per_webhook": r.client_cpu_ms_per_webhook,
+                "latency_ms": {name: {"p50": 1000 * percentile(v, 0.5), "p99": 1000 * percentile(v, 0.99),
+                                      "max": 1000 * max(v)} for name, v in r.load.samples.items()},
+            }
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
