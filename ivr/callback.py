@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import prompts
-from ivr.calls import find_call, log_step
 from ivr.flow import Step
 from ivr.menus import ACCEPT_KEY
-from ivr.models import CallLog
+from ivr.models import CallEvent, CallLog
 from tickets import service as tickets
 from tickets.models import Notification, Ticket
 
@@ -34,6 +34,25 @@ def callback_ticket(session: Session, notification_id: str | None) -> tuple[Noti
     if not notification.ticket.callback_number:
         return None
     return notification, notification.ticket
+
+
+def find_call(session: Session, call_sid: str) -> CallLog | None:
+    """The callback call's row, locked for this transaction, or None.
+
+    Callbacks are a few calls a day, so they keep to the ORM; a customer's call takes the
+    leaner path in `ivr.live_call`.
+    """
+    return session.scalar(
+        select(CallLog).where(CallLog.call_sid == call_sid).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def log_step(call: CallLog, at: datetime, kind: str, detail: str = "") -> None:
+    """Add a step to the callback call's log without loading the steps before it."""
+    event = CallEvent(call=call, at=at, kind=kind, detail=detail)
+    session = object_session(call)
+    if session is not None:
+        session.add(event)
 
 
 def engineer_answered(session: Session, *, call_sid: str, notification: Notification, ticket: Ticket,

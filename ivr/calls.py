@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
-from ivr import flow
+from ivr import flow, live_call
 from ivr.flow import CallerInput, Effect, Notice, Step
+from ivr.live_call import LiveCall
 from ivr.menus import ACCEPT_KEY
-from ivr.models import CallEvent, CallLog
 from oncall.phones import to_e164
 from oncall.schedule import Duty
 from oncall.service import duty_at
@@ -45,33 +44,19 @@ class Line:
         return self.calendar.timezone
 
 
-def log_step(call: CallLog, at: datetime, kind: str, detail: str = "") -> None:
-    """Add a step to the call's log, without loading the steps logged before (one query less per webhook)."""
-    session = object_session(call)
-    if session is None or "events" in call.__dict__:
-        call.events.append(CallEvent(at=at, kind=kind, detail=detail))
-    else:
-        session.add(CallEvent(call=call, at=at, kind=kind, detail=detail))
-
-
 def _clip(text: str | None) -> str:
     text = text or ""
     return text if len(text) <= MAX_LOGGED_INPUT else text[:MAX_LOGGED_INPUT] + f"… ({len(text)} characters)"
 
 
-def find_call(session: Session, call_sid: str) -> CallLog | None:
-    """The call log row of `call_sid`, locked for this transaction, or None.
+def find_call(session: Session, call_sid: str) -> LiveCall | None:
+    """The call `call_sid`, locked for this transaction, or None (see `live_call.find`)."""
+    return live_call.find(session, call_sid)
 
-    The lock makes two copies of one webhook, delivered at once to two processes, take
-    turns: the second sees the call already moved on. (SQLite's write lock does the
-    same there; `FOR UPDATE` is for PostgreSQL.)
-    """
-    return session.scalar(
-        select(CallLog)
-        .where(CallLog.call_sid == call_sid)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+
+def _commit(session: Session, call: LiveCall) -> None:
+    live_call.save(session, call)
+    session.commit()
 
 
 def answer_call(
@@ -83,12 +68,12 @@ def answer_call(
     caller_name: str | None,
     now: datetime,
     line: Line,
-) -> CallLog:
+) -> LiveCall:
     """Start the call's log row (once: a repeated first webhook finds the same row)."""
     call = find_call(session, call_sid)
     if call is not None:
         return call
-    call = CallLog(
+    call = LiveCall(
         call_sid=call_sid,
         from_number=from_number,
         to_number=to_number,
@@ -98,11 +83,11 @@ def answer_call(
         step=Step.MAIN_MENU,
         caller_id=to_e164(from_number, line.region),
     )
-    log_step(call, now, "call_started", f"from {from_number or 'unknown'}" + (f" ({caller_name})" if caller_name else ""))
+    call.log(now, "call_started", f"from {from_number or 'unknown'}" + (f" ({caller_name})" if caller_name else ""))
     if call.caller_id is None:
-        log_step(call, now, "caller_id_unusable", f"caller ID {from_number!r} cannot be called back")
-    session.add(call)
+        call.log(now, "caller_id_unusable", f"caller ID {from_number!r} cannot be called back")
     try:
+        live_call.insert_new(session, call)
         session.commit()
     except IntegrityError:
         # The same first webhook, delivered twice at once: the other request won.
@@ -112,37 +97,37 @@ def answer_call(
     return call
 
 
-def _is_current(call: CallLog, step: str | None, seq: str | None) -> bool:
+def _is_current(call: LiveCall, step: str | None, seq: str | None) -> bool:
     return step == call.step and seq == str(call.seq) and call.ended_at is None
 
 
 def take_keys(
-    session: Session, call: CallLog, *, step: str | None, seq: str | None, said: CallerInput, now: datetime, line: Line
+    session: Session, call: LiveCall, *, step: str | None, seq: str | None, said: CallerInput, now: datetime, line: Line
 ) -> None:
     """Apply what the caller pressed or said at the menu the call is waiting at."""
     if not _is_current(call, step, seq) or Step(call.step) not in flow.MENU_STEPS:
         return
     if said.digits is not None:
-        log_step(call, now, "keys", f"{call.step}: pressed {_clip(said.digits)!r}")
+        call.log(now, "keys", f"{call.step}: pressed {_clip(said.digits)!r}")
     elif said.speech is not None:
-        log_step(call, now, "speech", f"{call.step}: said {_clip(said.speech)!r}")
+        call.log(now, "speech", f"{call.step}: said {_clip(said.speech)!r}")
     else:
-        log_step(call, now, "silence", f"{call.step}: no input")
+        call.log(now, "silence", f"{call.step}: no input")
     before = call.step
     effect = flow.advance(call, said, line.region)
     if effect is Effect.LOOK_UP_TICKET:
         found = tickets.find_ticket(session, call.looked_up_number or "")
         call.looked_up_ticket = found
         flow.ticket_looked_up(call, found is not None)
-        log_step(call, now, "ticket_lookup", f"ticket {call.looked_up_number}: {'found' if found else 'not found'}")
+        call.log(now, "ticket_lookup", f"ticket {call.looked_up_number}: {'found' if found else 'not found'}")
         if found is not None:
             call.outcome = "status_lookup"
     if call.step != before:
-        log_step(call, now, "step", f"{before} → {call.step}" + (f" ({call.notice})" if call.notice else ""))
+        call.log(now, "step", f"{before} → {call.step}" + (f" ({call.notice})" if call.notice else ""))
     if effect is Effect.OPEN_TICKET:
         open_ticket_for_call(session, call, now, line)
     call.seq += 1
-    session.commit()
+    _commit(session, call)
 
 
 def routing_targets(duty: Duty, fallback_number: str | None) -> list[dict[str, Any]]:
@@ -156,7 +141,7 @@ def routing_targets(duty: Duty, fallback_number: str | None) -> list[dict[str, A
     return targets
 
 
-def open_ticket_for_call(session: Session, call: CallLog, now: datetime, line: Line, abandoned: bool = False) -> Ticket:
+def open_ticket_for_call(session: Session, call: LiveCall, now: datetime, line: Line, abandoned: bool = False) -> Ticket:
     """Open the call's ticket (once) and snapshot who the call will ring."""
     if call.ticket is not None:
         return call.ticket
@@ -178,9 +163,9 @@ def open_ticket_for_call(session: Session, call: CallLog, now: datetime, line: L
         call_sid=call.call_sid,
     )
     tickets.note(ticket, now, "callback_number", f"{callback or 'none'}: {origin}")
-    call.ticket = ticket
     session.flush()
-    log_step(call, now, "ticket_opened", f"ticket {ticket.number} ({ticket.severity}), callback {callback or 'none'}")
+    call.ticket = ticket
+    call.log(now, "ticket_opened", f"ticket {ticket.number} ({ticket.severity}), callback {callback or 'none'}")
     notify.new_ticket(session, ticket, duty, line.timezone, now)
     if abandoned:
         tickets.note(ticket, now, "caller_hung_up", f"the caller hung up at {call.step}; kept what they had said")
@@ -188,7 +173,7 @@ def open_ticket_for_call(session: Session, call: CallLog, now: datetime, line: L
     call.targets = routing_targets(duty, line.fallback_number)
     call.target_index = 0
     names = ", ".join(f"{t['name']} {t['phone']}" for t in call.targets) or "nobody (voicemail)"
-    log_step(call, now, "routing", f"will ring {names}")
+    call.log(now, "routing", f"will ring {names}")
     if call.targets:
         _log_ringing(call, now)
     else:
@@ -196,13 +181,13 @@ def open_ticket_for_call(session: Session, call: CallLog, now: datetime, line: L
     return ticket
 
 
-def _log_ringing(call: CallLog, now: datetime) -> None:
+def _log_ringing(call: LiveCall, now: datetime) -> None:
     target = call.targets[call.target_index]
-    log_step(call, now, "dial", f"ringing {target['name']} {target['phone']}")
+    call.log(now, "dial", f"ringing {target['name']} {target['phone']}")
 
 
 def take_dial_result(
-    session: Session, call: CallLog, *, seq: str | None, dial_status: str, dial_sid: str | None, now: datetime
+    session: Session, call: LiveCall, *, seq: str | None, dial_status: str, dial_sid: str | None, now: datetime
 ) -> None:
     """After one target rang: connected, the next target, or voicemail."""
     if not _is_current(call, Step.CONNECTING, seq):
@@ -210,8 +195,7 @@ def take_dial_result(
     index = call.target_index
     target = call.targets[index]
     accepted = call.accepted_target == index
-    log_step(
-        call,
+    call.log(
         now,
         "dial_result",
         f"{target['name']} {target['phone']}: DialCallStatus={_clip(dial_status) or 'missing'}, "
@@ -234,10 +218,10 @@ def take_dial_result(
             tickets.note(call.ticket, now, "missed_call", "nobody answered; the caller was offered voicemail")
             notify.missed_call(session, call.ticket, duty_at(session, now), now)
     call.seq += 1
-    session.commit()
+    _commit(session, call)
 
 
-def take_whisper_answer(session: Session, call: CallLog, *, target_index: int, digits: str | None, now: datetime) -> bool:
+def take_whisper_answer(session: Session, call: LiveCall, *, target_index: int, digits: str | None, now: datetime) -> bool:
     """The engineer's key in the whisper: 1 accepts (the ticket's first response), else passes."""
     if call.accepted_target is not None:
         return call.accepted_target == target_index
@@ -245,19 +229,19 @@ def take_whisper_answer(session: Session, call: CallLog, *, target_index: int, d
         return False
     target = call.targets[target_index]
     accepted = (digits or "").strip() == ACCEPT_KEY
-    log_step(call, now, "whisper", f"{target['name']}: {'accepted' if accepted else 'pressed ' + repr(_clip(digits))}")
+    call.log(now, "whisper", f"{target['name']}: {'accepted' if accepted else 'pressed ' + repr(_clip(digits))}")
     if accepted:
         call.accepted_target = target_index
         if call.ticket is not None and target.get("contact_id") is not None:
             tickets.record_first_response(call.ticket, now, target["name"], "accepted the call")
         elif call.ticket is not None:
             tickets.note(call.ticket, now, "fallback_answered", f"the caller was put through to {target['phone']}")
-    session.commit()
+    _commit(session, call)
     return accepted
 
 
 def take_recording(
-    session: Session, call: CallLog, *, seq: str | None, recording_url: str | None, seconds: int | None, now: datetime,
+    session: Session, call: LiveCall, *, seq: str | None, recording_url: str | None, seconds: int | None, now: datetime,
     line: Line,
 ) -> None:
     """The caller's voicemail: onto the ticket, and the call is done.
@@ -269,29 +253,29 @@ def take_recording(
         return
     if not recording_url:
         call.step = Step.NO_MESSAGE
-        log_step(call, now, "voicemail", "no recording")
+        call.log(now, "voicemail", "no recording")
     else:
         ticket = open_ticket_for_call(session, call, now, line)
         tickets.attach_recording(ticket, now, recording_url, seconds)
         call.step = Step.VOICEMAIL_DONE
         call.outcome = "voicemail"
-        log_step(call, now, "voicemail", f"recording {recording_url}" + (f" ({seconds} s)" if seconds is not None else ""))
+        call.log(now, "voicemail", f"recording {recording_url}" + (f" ({seconds} s)" if seconds is not None else ""))
     call.notice = None
     call.seq += 1
-    session.commit()
+    _commit(session, call)
 
 
-def take_transcript(session: Session, call: CallLog, *, text: str | None, status: str | None, now: datetime) -> None:
+def take_transcript(session: Session, call: LiveCall, *, text: str | None, status: str | None, now: datetime) -> None:
     """A voicemail's transcription, when Twilio has it (often after the call ended)."""
     if status != "completed" or not text:
-        log_step(call, now, "transcript", f"transcription {status or 'missing'}; the recording stays on the ticket")
+        call.log(now, "transcript", f"transcription {status or 'missing'}; the recording stays on the ticket")
     elif call.ticket is not None and call.ticket.transcript != text:
         tickets.attach_transcript(call.ticket, now, text)
-        log_step(call, now, "transcript", _clip(text))
+        call.log(now, "transcript", _clip(text))
     # The engineer hears of the voicemail once its words are known (or known to be missing).
     if call.ticket is not None and call.ticket.recording_url:
         notify.voicemail(session, call.ticket, duty_at(session, now), now)
-    session.commit()
+    _commit(session, call)
 
 
 def close_call(
@@ -304,7 +288,7 @@ def close_call(
     to_number: str | None,
     now: datetime,
     line: Line,
-) -> CallLog:
+) -> LiveCall:
     """Twilio's status callback: the call ended. Keep what the caller gave even if they hung up."""
     call = find_call(session, call_sid)
     if call is None:
@@ -316,7 +300,7 @@ def close_call(
     call.ended_at = now
     call.duration = duration
     call.status = call_status
-    log_step(call, now, "status", f"CallStatus={call_status}" + (f", {duration} s" if duration is not None else ""))
+    call.log(now, "status", f"CallStatus={call_status}" + (f", {duration} s" if duration is not None else ""))
     if call.severity and call.ticket is None:
         open_ticket_for_call(session, call, now, line, abandoned=True)
     if call.outcome is None and call.accepted_target is not None:
@@ -329,5 +313,5 @@ def close_call(
         if call.ticket is not None and call.ticket.first_response_at is None and Step(call.step) is Step.CONNECTING:
             tickets.note(call.ticket, now, "caller_hung_up", "the caller hung up while the line was ringing engineers")
             notify.missed_call(session, call.ticket, duty_at(session, now), now)
-    session.commit()
+    _commit(session, call)
     return call

@@ -63,7 +63,7 @@ class Effect(StrEnum):
 
 
 class FlowState(Protocol):
-    """The fields of a call the flow reads and moves on (`ivr.models.CallLog` has them)."""
+    """The fields of a call the flow reads and moves on (`ivr.live_call.LiveCall` has them)."""
 
     step: str
     tries: int

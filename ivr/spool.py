@@ -19,7 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ivr.calls import Line, answer_call, close_call, find_call, log_step, open_ticket_for_call, take_keys
+from ivr import live_call
+from ivr.calls import Line, answer_call, close_call, find_call, open_ticket_for_call, take_keys
 from ivr.flow import CallerInput, Step
 from tickets import service as tickets
 
@@ -120,7 +121,7 @@ def _replay(session: Session, entry: dict[str, Any], line: Line) -> None:
     kind = entry.get("kind", "")
     path = entry.get("path", "")
     detail = ", ".join(f"{k}={v}" for k, v in params.items() if k != "CallSid")
-    log_step(call, at, f"spooled_{kind}"[:32], f"kept while the database was unreachable: {path} {detail}")
+    call.log(at, f"spooled_{kind}"[:32], f"kept while the database was unreachable: {path} {detail}")
     if kind == "voicemail" and params.get("RecordingUrl"):
         ticket = open_ticket_for_call(session, call, at, line, abandoned=True)
         seconds = params.get("RecordingDuration", "")
@@ -147,6 +148,7 @@ def _replay(session: Session, entry: dict[str, Any], line: Line) -> None:
         )
     elif path.startswith("/ivr/status"):
         duration = params.get("CallDuration", "")
+        live_call.save(session, call)  # close_call reads the call afresh
         close_call(
             session,
             call_sid=call.call_sid,
@@ -157,3 +159,4 @@ def _replay(session: Session, entry: dict[str, Any], line: Line) -> None:
             now=at,
             line=line,
         )
+    live_call.save(session, call)

@@ -14,7 +14,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from ivr import prompts
 from ivr.flow import Notice, Step
 from ivr.menus import SEVERITY_MENU
-from ivr.models import CallLog
+from ivr.live_call import LiveCall
 from tickets.sla import target_description
 
 # How long the line waits for keys before treating the menu as silent.
@@ -29,11 +29,11 @@ VOICEMAIL_MAX_SECONDS = 120
 class CallLinks(Protocol):
     """The URLs a call's TwiML points Twilio at (built by the views with `url_for`)."""
 
-    def gather(self, call: CallLog) -> str: ...
-    def dial_result(self, call: CallLog) -> str: ...
-    def whisper(self, call: CallLog, target_index: int) -> str: ...
-    def recorded(self, call: CallLog) -> str: ...
-    def transcript(self, call: CallLog) -> str: ...
+    def gather(self, call: LiveCall) -> str: ...
+    def dial_result(self, call: LiveCall) -> str: ...
+    def whisper(self, call: LiveCall, target_index: int) -> str: ...
+    def recorded(self, call: LiveCall) -> str: ...
+    def transcript(self, call: LiveCall) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ _NOTICES = {
 }
 
 
-def render(call: CallLog, links: CallLinks, timezone: str, region: str) -> VoiceResponse:
+def render(call: LiveCall, links: CallLinks, timezone: str, region: str) -> VoiceResponse:
     """The TwiML that plays the call's current step."""
     response = VoiceResponse()
     step = Step(call.step)
@@ -151,7 +151,7 @@ def _number_entry(response: VoiceResponse, action: str, prompt: str) -> None:
     response.redirect(action, method="POST")
 
 
-def _dial(response: VoiceResponse, call: CallLog, links: CallLinks) -> None:
+def _dial(response: VoiceResponse, call: LiveCall, links: CallLinks) -> None:
     target = call.targets[call.target_index]
     if call.target_index == 0:
         response.say(prompts.CONNECTING)

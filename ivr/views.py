@@ -22,7 +22,7 @@ from ivr import callback, calls, prompts, twiml
 from ivr.calls import Line
 from ivr.flow import CallerInput, Step
 from ivr.menus import MAX_DIGITS
-from ivr.models import CallLog
+from ivr.live_call import LiveCall
 from ivr.signature import signed_by_twilio
 from ivr.spool import replay_spool, spool_request, spooled_entries
 from tickets.sla import business_calendar
@@ -72,19 +72,19 @@ class _Links:
     transcription callback run outside the caller's document, so they are absolute.
     """
 
-    def gather(self, call: CallLog) -> str:
+    def gather(self, call: LiveCall) -> str:
         return url_for("ivr.gather", step=call.step, n=call.seq)
 
-    def dial_result(self, call: CallLog) -> str:
+    def dial_result(self, call: LiveCall) -> str:
         return url_for("ivr.dial_result", n=call.seq)
 
-    def whisper(self, call: CallLog, target_index: int) -> str:
+    def whisper(self, call: LiveCall, target_index: int) -> str:
         return url_for("ivr.whisper", call=call.call_sid, target=target_index, _external=True)
 
-    def recorded(self, call: CallLog) -> str:
+    def recorded(self, call: LiveCall) -> str:
         return url_for("ivr.recorded", n=call.seq)
 
-    def transcript(self, call: CallLog) -> str:
+    def transcript(self, call: LiveCall) -> str:
         return url_for("ivr.transcript", call=call.call_sid, _external=True)
 
 
@@ -96,7 +96,7 @@ def _fallback_links() -> twiml.FallbackLinks:
     )
 
 
-def _render(call: CallLog) -> Response:
+def _render(call: LiveCall) -> Response:
     settings = current_settings()
     return _twiml(twiml.render(call, _Links(), settings.support_timezone, settings.phone_region))
 
@@ -131,7 +131,7 @@ def _webhook_failed(error: Exception) -> Response | HTTPException:
     return _fallback_twiml()
 
 
-def _call_or_fallback() -> CallLog | Response:
+def _call_or_fallback() -> LiveCall | Response:
     """The call this webhook belongs to; a call we never saw starts afresh at the menu."""
     sid = _call_sid(_param("CallSid"))
     if sid is None:
@@ -187,7 +187,7 @@ def dial_result() -> Response:
     return _render(call)
 
 
-def _dialled_call() -> tuple[CallLog, int] | None:
+def _dialled_call() -> tuple[LiveCall, int] | None:
     parent = calls.find_call(db(), _call_sid(request.args.get("call")) or "")
     target = request.args.get("target", "")
     if parent is None or not target.isdigit() or int(target) >= len(parent.targets):
@@ -319,7 +319,7 @@ def engineer_callback() -> Response:
 def engineer_callback_answer() -> Response:
     """The engineer's key: 1 dials the customer from the support number."""
     found = _callback_or_goodbye()
-    call = calls.find_call(db(), _call_sid(_param("CallSid")) or "")
+    call = callback.find_call(db(), _call_sid(_param("CallSid")) or "")
     if isinstance(found, Response) or call is None:
         return found if isinstance(found, Response) else _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
     notification, ticket = found
@@ -334,7 +334,7 @@ def engineer_callback_answer() -> Response:
 def engineer_callback_result() -> Response:
     """The customer leg ended."""
     found = _callback_or_goodbye()
-    call = calls.find_call(db(), _call_sid(_param("CallSid")) or "")
+    call = callback.find_call(db(), _call_sid(_param("CallSid")) or "")
     if isinstance(found, Response) or call is None:
         return found if isinstance(found, Response) else _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
     notification, ticket = found
