@@ -18,8 +18,9 @@ from typing import Any
 
 import click
 import phonenumbers
-from flask import Flask, current_app, g
+from flask import Flask, Request, current_app, g
 from flask.cli import with_appcontext
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine
@@ -110,6 +111,18 @@ def _begin_immediate(connection: Any) -> None:
 
 def _begin_deferred(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
+
+
+class _CookieSessionWhenSent(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus building a signer for requests that bring no cookie.
+
+    Twilio's webhooks and API calls never carry one, and a caller waits on every webhook.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def db() -> Session:
@@ -283,6 +296,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.extensions["supportline.settings"] = settings
     app.extensions["supportline.clock"] = clock
+    app.session_interface = _CookieSessionWhenSent()
 
     engine = engine_for(settings.database_url)
     app.extensions["supportline.engine"] = engine
