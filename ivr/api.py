@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import db
 from ivr.models import CallLog
 from ivr.views import CALL_SID
 from oncall.access import ApiError, api_token_required, handle_api_errors
-from oncall.api import page, page_args
+from oncall.api import count_of, page, page_args, rows_of_page
 
 bp = Blueprint("calls_api", __name__, url_prefix="/api")
 handle_api_errors(bp)
@@ -49,12 +49,12 @@ def _with_details(query: Any) -> Any:
 @api_token_required
 def list_calls() -> Response:
     """Calls, newest first."""
-    limit, offset = page_args()
-    total = db().scalar(select(func.count()).select_from(CallLog))
-    calls = db().scalars(
-        _with_details(select(CallLog)).order_by(CallLog.started_at.desc(), CallLog.id.desc()).limit(limit).offset(offset)
-    ).all()
-    return page([call_json(c) for c in calls], total, limit, offset)
+    args = page_args()
+    query = select(CallLog)
+    calls, more = rows_of_page(
+        db(), _with_details(query).order_by(CallLog.started_at.desc(), CallLog.id.desc()), args
+    )
+    return page([call_json(c) for c in calls], args, more, count_of(db(), query, args))
 
 
 @bp.get("/calls/<call_sid>")

@@ -6,10 +6,12 @@ Thin views: parse JSON, call one service function, answer JSON. Domain errors be
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from app import current_clock, current_settings, db
 from oncall import service
@@ -28,8 +30,21 @@ MAX_PAGE_SIZE = 500
 MAX_OFFSET = 10**9
 
 
-def page_args() -> tuple[int, int]:
-    """`limit` and `offset` from the query string, checked (shared by every list)."""
+@dataclass(frozen=True)
+class PageArgs:
+    """What a list request asks for: a window of rows, and whether to count them all."""
+
+    limit: int
+    offset: int
+    with_total: bool
+
+
+def page_args() -> PageArgs:
+    """`limit`, `offset` and `total` from the query string, checked (shared by every list).
+
+    As in PagerDuty's API, `total` is counted only on request (`?total=true`): counting a
+    million calls costs more than the page itself, and `more` already says whether to go on.
+    """
     try:
         limit = int(request.args.get("limit", DEFAULT_PAGE_SIZE))
         offset = int(request.args.get("offset", 0))
@@ -37,12 +52,26 @@ def page_args() -> tuple[int, int]:
         raise ApiError(400, "limit and offset must be whole numbers") from None
     if not 1 <= limit <= MAX_PAGE_SIZE or not 0 <= offset <= MAX_OFFSET:
         raise ApiError(400, f"limit must be 1 to {MAX_PAGE_SIZE} and offset 0 to {MAX_OFFSET}")
-    return limit, offset
+    total = request.args.get("total", "false").lower()
+    if total not in {"true", "false", "1", "0"}:
+        raise ApiError(400, "total must be true or false")
+    return PageArgs(limit, offset, total in {"true", "1"})
 
 
-def page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> Response:
+def rows_of_page(session: Session, query: Select[Any], args: PageArgs) -> tuple[list[Any], bool]:
+    """The page's rows of `query` (already ordered), and whether more rows follow."""
+    rows = session.scalars(query.limit(args.limit + 1).offset(args.offset)).unique().all()
+    return list(rows[: args.limit]), len(rows) > args.limit
+
+
+def count_of(session: Session, query: Select[Any], args: PageArgs) -> int | None:
+    """How many rows `query` matches, when the request asked for the total."""
+    return session.scalar(select(func.count()).select_from(query.subquery())) if args.with_total else None
+
+
+def page(items: list[dict[str, Any]], args: PageArgs, more: bool, total: int | None) -> Response:
     """A page of a list, with what a client needs to fetch the next one."""
-    return jsonify(items=items, total=total, limit=limit, offset=offset)
+    return jsonify(items=items, limit=args.limit, offset=args.offset, more=more, total=total)
 
 
 def _calendar_url(contact_id: int | None) -> str:
@@ -85,10 +114,10 @@ def _contact_id(raw: str) -> int:
 @api_token_required
 def list_contacts() -> Response:
     """Every contact, active or not, by id."""
-    limit, offset = page_args()
-    total = db().scalar(select(func.count()).select_from(Contact))
-    contacts = db().scalars(select(Contact).order_by(Contact.id).limit(limit).offset(offset)).all()
-    return page(_contacts(list(contacts)), total, limit, offset)
+    args = page_args()
+    query = select(Contact).order_by(Contact.id)
+    contacts, more = rows_of_page(db(), query, args)
+    return page(_contacts(contacts), args, more, count_of(db(), query, args))
 
 
 @bp.post("/contacts")
@@ -136,13 +165,12 @@ def put_rotation() -> Response:
 @api_token_required
 def list_overrides() -> Response:
     """Overrides, soonest first; `?all=1` includes those that have ended."""
-    limit, offset = page_args()
+    args = page_args()
     query = select(Override)
     if request.args.get("all") not in {"1", "true"}:
         query = query.where(Override.end > current_clock())
-    total = db().scalar(select(func.count()).select_from(query.subquery()))
-    rows = db().scalars(query.order_by(Override.start, Override.id).limit(limit).offset(offset)).all()
-    return page([override_json(o) for o in rows], total, limit, offset)
+    rows, more = rows_of_page(db(), query.order_by(Override.start, Override.id), args)
+    return page([override_json(o) for o in rows], args, more, count_of(db(), query, args))
 
 
 @bp.post("/overrides")

@@ -16,6 +16,8 @@ EVENT = {"type": "object", "properties": {"at": TIME, "kind": {"type": "string"}
 PAGE = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+    {"name": "total", "in": "query", "description": "count every matching row into `total`",
+     "schema": {"type": "boolean", "default": False}},
 ]
 
 
@@ -24,9 +26,10 @@ def _page_of(item: str) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
-            "total": {"type": "integer"},
             "limit": {"type": "integer"},
             "offset": {"type": "integer"},
+            "more": {"type": "boolean", "description": "a later page has rows"},
+            "total": {"type": ["integer", "null"], "description": "rows matching, with `?total=true`; else null"},
         },
     }
 

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import current_clock, current_settings, db
 from oncall.access import ApiError, api_token_required, current_actor, handle_api_errors, json_body
-from oncall.api import page, page_args
+from oncall.api import count_of, page, page_args, rows_of_page
 from oncall.service import duty_at
 from tickets import service
 from tickets.models import Notification
@@ -66,9 +66,11 @@ def list_tickets() -> Response:
     """Tickets, newest first; `?status=` and `?severity=` narrow the list (several values: comma separated)."""
     statuses = query_filter("status", parse_status, list(service.STATUSES))
     severities = query_filter("severity", parse_severity, [s.value for s in Severity])
-    limit, offset = page_args()
-    tickets, total = service.list_tickets(db(), statuses=statuses, severities=severities, limit=limit, offset=offset)
-    return page([ticket_json(t) for t in tickets], total, limit, offset)
+    args = page_args()
+    tickets, more, total = service.list_tickets(
+        db(), statuses=statuses, severities=severities, limit=args.limit, offset=args.offset, with_total=args.with_total
+    )
+    return page([ticket_json(t) for t in tickets], args, more, total)
 
 
 @bp.post("/tickets")
@@ -123,11 +125,11 @@ def notification_json(notification: Notification) -> dict[str, Any]:
 @api_token_required
 def list_notifications() -> Response:
     """Every message the line sent or will send, newest first; `?ticket=<number>` for one ticket's."""
-    limit, offset = page_args()
-    query = select(Notification).options(selectinload(Notification.ticket))
+    args = page_args()
+    query = select(Notification)
     if request.args.get("ticket"):
         ticket = service.get_ticket(db(), request.args["ticket"])
         query = query.where(Notification.ticket_id == ticket.id)
-    total = db().scalar(select(func.count()).select_from(query.subquery()))
-    rows = db().scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit).offset(offset))
-    return page([notification_json(n) for n in rows], total, limit, offset)
+    ordered = query.options(selectinload(Notification.ticket)).order_by(Notification.created_at.desc(), Notification.id.desc())
+    rows, more = rows_of_page(db(), ordered, args)
+    return page([notification_json(n) for n in rows], args, more, count_of(db(), query, args))

@@ -212,19 +212,20 @@ def list_tickets(
     severities: Collection[Severity] = (),
     limit: int,
     offset: int,
-) -> tuple[list[Ticket], int]:
-    """A page of tickets, newest first, with their timelines loaded in one query; and how many match.
-
-    Empty `statuses` or `severities` mean any.
+    with_total: bool = False,
+) -> tuple[list[Ticket], bool, int | None]:
+    """A page of tickets, newest first, with their timelines loaded in one query; whether more
+    follow; and, `with_total`, how many match. Empty `statuses` or `severities` mean any.
     """
     query = select(Ticket)
     if statuses:
         query = query.where(Ticket.status.in_(list(statuses)))
     if severities:
         query = query.where(Ticket.severity.in_([s.value for s in severities]))
-    if statuses or severities:
+    total = None
+    if with_total and (statuses or severities):
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    else:
+    elif with_total:
         # Every ticket takes the next number from the counter in its own transaction and tickets
         # are never deleted, so the counter is the count, without reading a million rows.
         taken = session.scalar(select(TicketCounter.next_number).where(TicketCounter.id == 1))
@@ -232,10 +233,10 @@ def list_tickets(
     rows = session.scalars(
         query.options(selectinload(Ticket.events))
         .order_by(Ticket.created_at.desc(), Ticket.number.desc())
-        .limit(limit)
+        .limit(limit + 1)
         .offset(offset)
     ).all()
-    return list(rows), total
+    return list(rows[:limit]), len(rows) > limit, total
 
 
 def _checked_severity(fields: dict[str, Any]) -> Severity:

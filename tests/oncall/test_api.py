@@ -83,7 +83,7 @@ def test_contacts_can_be_added_listed_and_changed(api, session: Session) -> None
     changed = api.patch(f"/api/contacts/{body['id']}", json={"active": False, "name": "Priya R."})
     assert changed.status_code == 200 and changed.json["active"] is False and changed.json["name"] == "Priya R."
 
-    listed = api.get("/api/contacts").json
+    listed = api.get("/api/contacts?total=true").json
     assert listed["total"] == 1 and listed["items"][0]["name"] == "Priya R."
     actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == ["contact.created", "contact.updated"]
@@ -119,15 +119,17 @@ def test_an_unknown_contact_gets_404(api, raw: str) -> None:
     assert api.get(f"/api/contacts/{raw}").status_code == 404
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=abc", "offset=-1", "limit=100000"])
+@pytest.mark.parametrize("query", ["limit=0", "limit=abc", "offset=-1", "limit=100000", "total=maybe"])
 def test_bad_pagination_gets_400(api, query: str) -> None:
     assert api.get(f"/api/contacts?{query}").status_code == 400
 
 
 def test_lists_are_paginated(api, team: Team) -> None:
-    first = api.get("/api/contacts?limit=2").json
-    second = api.get("/api/contacts?limit=2&offset=2").json
+    first = api.get("/api/contacts?limit=2&total=true").json
+    second = api.get("/api/contacts?limit=2&offset=2&total=true").json
     assert first["total"] == second["total"] == 3
+    assert (first["more"], second["more"]) == (True, False)
+    assert api.get("/api/contacts?limit=2").json["total"] is None  # counted only on request
     assert [c["name"] for c in first["items"] + second["items"]] == ["Priya Raman", "Tom Berg", "Ana Souza"]
 
 

@@ -223,14 +223,16 @@ def test_the_list_is_newest_first_and_paged_with_limit_and_offset(api: Api, cloc
         clock.advance(minutes=1)
 
     everything = api.get("/api/tickets").get_json()
-    second_page = api.get("/api/tickets", limit=2, offset=2).get_json()
-    past_the_end = api.get("/api/tickets", limit=2, offset=5).get_json()
+    second_page = api.get("/api/tickets", limit=2, offset=2, total="true").get_json()
+    last_page = api.get("/api/tickets", limit=2, offset=4).get_json()
+    past_the_end = api.get("/api/tickets", limit=2, offset=5, total="1").get_json()
 
     assert [t["number"] for t in everything["items"]] == [10005, 10004, 10003, 10002, 10001]
-    assert (everything["total"], everything["limit"], everything["offset"]) == (5, 50, 0)
+    assert (everything["more"], everything["total"], everything["limit"], everything["offset"]) == (False, None, 50, 0)
     assert [t["number"] for t in second_page["items"]] == [10003, 10002]
-    assert (second_page["total"], second_page["limit"], second_page["offset"]) == (5, 2, 2)
-    assert past_the_end["items"] == [] and past_the_end["total"] == 5
+    assert (second_page["more"], second_page["total"], second_page["limit"], second_page["offset"]) == (True, 5, 2, 2)
+    assert [t["number"] for t in last_page["items"]] == [10001] and last_page["more"] is False
+    assert past_the_end["items"] == [] and past_the_end["more"] is False and past_the_end["total"] == 5
 
 
 def test_tickets_opened_in_the_same_instant_list_by_number_newest_first(api: Api) -> None:
@@ -267,7 +269,7 @@ def mixed_tickets(api: Api) -> None:
 def test_the_list_can_be_narrowed_by_status_and_severity(
     api: Api, mixed_tickets: None, query: dict[str, str], numbers: list[int]
 ) -> None:
-    page = api.get("/api/tickets", **query).get_json()
+    page = api.get("/api/tickets", **query, total="true").get_json()
     assert [t["number"] for t in page["items"]] == numbers
     assert page["total"] == len(numbers)
 

@@ -357,7 +357,7 @@ def test_the_api_lists_every_message_sent_or_waiting_for_a_ticket(client, sessio
     twilio_accepts("SM" + "e" * 32)
     send_due(session, sender(), NOW, limit=1)
     auth = {"Authorization": f"Bearer {token}"}
-    listed = client.get(f"/api/notifications?ticket={t.number}", headers=auth).json
+    listed = client.get(f"/api/notifications?ticket={t.number}&total=true", headers=auth).json
     assert listed["total"] == 2
     sent = next(n for n in listed["items"] if n["id"] == first.id)
     assert sent == {
@@ -365,7 +365,7 @@ def test_the_api_lists_every_message_sent_or_waiting_for_a_ticket(client, sessio
         "status": "sent", "attempts": 1, "body": "first", "created_at": NOW.isoformat(),
         "sent_at": NOW.isoformat(), "provider_sid": "SM" + "e" * 32,
     }
-    assert client.get("/api/notifications", headers=auth).json["total"] == 3
+    assert client.get("/api/notifications?total=true", headers=auth).json["total"] == 3
     assert client.get("/api/notifications?ticket=99999", headers=auth).status_code == 404
     assert client.get("/api/notifications?ticket=abc", headers=auth).status_code == 404
     assert client.get("/api/notifications").status_code == 401
