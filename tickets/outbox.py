@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tickets import messages
@@ -66,22 +66,33 @@ def enqueue(
     now: datetime,
     channel: str = "sms",
     once_per_ticket: bool = True,
-) -> Notification | None:
-    """Add a message to the outbox (in the caller's transaction); None if it was already there."""
+) -> int | None:
+    """Add a message to the outbox, in the caller's transaction; its id, or None if it was already there.
+
+    One statement: opening a ticket sends a text while the caller waits for the line's answer.
+    "Once per ticket" is the unique `dedupe_key`, so two processes queueing the same message
+    at once leave one row and neither fails.
+    """
+    if ticket is not None and ticket.id is None:
+        session.flush()  # a ticket opened in this transaction gets its id
     key = f"{ticket.id}:{kind}:{to_number}" if once_per_ticket and ticket is not None else None
-    if key is not None and session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
-        return None
-    notification = Notification(
-        ticket=ticket, to_number=to_number, recipient=recipient, channel=channel, kind=kind, status="pending",
-        attempts=0, body=body, created_at=now, next_attempt_at=now, dedupe_key=key,
+    row = {
+        "ticket_id": ticket.id if ticket is not None else None, "to_number": to_number, "recipient": recipient,
+        "channel": channel, "kind": kind, "status": "pending", "attempts": 0, "body": body, "created_at": now,
+        "next_attempt_at": now, "dedupe_key": key,
+    }
+    insert = _INSERT_IF_NEW[session.get_bind().dialect.name]
+    return session.connection().scalar(insert, row)
+
+
+def _insert_if_new(insert):  # noqa: ANN001, ANN202 (each dialect's own insert construct)
+    return insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+        Notification.__table__.c.id
     )
-    try:
-        with session.begin_nested():
-            session.add(notification)
-    except IntegrityError:
-        # Another process queued the same message a moment ago: once is enough.
-        return None
-    return notification
+
+
+# INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, in each database's own dialect.
+_INSERT_IF_NEW = {"postgresql": _insert_if_new(postgresql.insert), "sqlite": _insert_if_new(sqlite.insert)}
 
 
 def retry_delay(attempts: int) -> timedelta:

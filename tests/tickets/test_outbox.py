@@ -53,9 +53,11 @@ def ticket(session: Session, severity: Severity = Severity.CRITICAL, at: datetim
 
 def queue(session: Session, t: Ticket | None, to: str = PRIYA.phone, kind: str = "new_ticket", body: str = "hello",
           at: datetime = NOW) -> Notification:
-    n = enqueue(session, ticket=t, to_number=to, recipient="Priya Raman", kind=kind, body=body, now=at)
+    queued = enqueue(session, ticket=t, to_number=to, recipient="Priya Raman", kind=kind, body=body, now=at)
     session.commit()
-    return n
+    notification = session.get(Notification, queued) if queued is not None else None
+    session.commit()  # end the read, so that later reads see what the worker did
+    return notification
 
 
 @responses.activate
