@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, storable
@@ -59,18 +59,18 @@ def rotation_in_force(session: Session, at: datetime) -> Rotation | None:
     )
 
 
-def _next_version_start(session: Session, after: datetime) -> datetime | None:
-    return session.scalar(select(Rotation.effective_from).where(Rotation.effective_from > after).order_by(Rotation.effective_from).limit(1))
-
-
 def plan_of(rotation: Rotation) -> RotationPlan:
     """The pure schedule description of a saved rotation version."""
+    return _plan(rotation, tuple(member_of(m.contact) for m in rotation.members))
+
+
+def _plan(rotation: Any, members: tuple[Member, ...]) -> RotationPlan:
     shift = Shift.from_json({"hours": rotation.shift_hours} if rotation.shift_kind == "hours" else rotation.shift_kind)
     return RotationPlan(
         timezone=rotation.timezone,
         handoff=datetime.strptime(rotation.handoff, HANDOFF_FORMAT),
         shift=shift,
-        members=tuple(member_of(m.contact) for m in rotation.members),
+        members=members,
         backups=rotation.backups,
     )
 
@@ -84,23 +84,69 @@ def overrides_at(session: Session, at: datetime) -> list[OverridePlan]:
     return _override_plans(session.scalars(select(Override).where(Override.start <= at, Override.end > at)))
 
 
+# Who is on duty is asked while a caller waits for a ticket number: three Core statements, built once.
+_ROTATIONS = Rotation.__table__
+_ROTATION_AT = (
+    select(
+        _ROTATIONS,
+        select(_ROTATIONS.c.effective_from)
+        .where(_ROTATIONS.c.effective_from > bindparam("at"))
+        .order_by(_ROTATIONS.c.effective_from)
+        .limit(1)
+        .scalar_subquery()
+        .label("next_start"),
+    )
+    .where(_ROTATIONS.c.effective_from <= bindparam("at"))
+    .order_by(_ROTATIONS.c.effective_from.desc(), _ROTATIONS.c.id.desc())
+    .limit(1)
+)
+_CONTACT_COLUMNS = (Contact.id.label("contact_id"), Contact.name, Contact.phone, Contact.active, Contact.email)
+_MEMBERS_OF = (
+    select(*_CONTACT_COLUMNS)
+    .join_from(RotationMember, Contact, RotationMember.contact_id == Contact.id)
+    .where(RotationMember.rotation_id == bindparam("rotation_id"))
+    .order_by(RotationMember.position)
+)
+_OVERRIDES_BETWEEN = (
+    select(Override.id, Override.start, Override.end, *_CONTACT_COLUMNS)
+    .join_from(Override, Contact, Override.contact_id == Contact.id)
+    .where(Override.end > bindparam("start"), Override.start <= bindparam("end"))
+)
+
+
+def _member(row: Any) -> Member:
+    return Member(contact_id=row.contact_id, name=row.name, phone=row.phone, active=row.active, email=row.email)
+
+
 def duty_at(session: Session, at: datetime) -> Duty:
     """Who is on duty at `at`, who comes after them, and the shift's bounds.
 
     A rotation shift is cut where a saved change took effect (before or after it),
     because the version on either side decides who is on duty there.
     """
-    rotation = rotation_in_force(session, at)
-    duty = on_duty_at(plan_of(rotation) if rotation else None, overrides_at(session, at), at)
+    session.flush()  # the Core statements below must see changes made in this transaction
+    connection = session.connection()
+    rotation = connection.execute(_ROTATION_AT, {"at": at}).first()
+    plan = None
+    if rotation is not None:
+        plan = _plan(rotation, tuple(_member(row) for row in connection.execute(_MEMBERS_OF, {"rotation_id": rotation.id})))
+    # One read of the overrides serves both questions below: those in force at `at`, and
+    # those that cut the rotation's shift around it.
+    shift = on_duty_at(plan, (), at)
+    window = (min(shift.shift_start or at, at), max(shift.shift_end or at, at))
+    overrides = [
+        OverridePlan(id=row.id, contact=_member(row), start=row.start, end=row.end)
+        for row in connection.execute(_OVERRIDES_BETWEEN, {"start": window[0], "end": window[1]})
+    ]
+    duty = on_duty_at(plan, [o for o in overrides if o.start <= at < o.end], at)
     if duty.override or rotation is None or duty.shift_start is None:
         return duty
     # The stretch this person is on duty is also cut by overrides before and after `at`,
     # so the answer matches the timeline and the calendar feed.
     start, end = max(duty.shift_start, rotation.effective_from), duty.shift_end
-    next_start = _next_version_start(session, at)
-    if next_start is not None:
-        end = min(end, next_start)
-    nearby = session.scalars(select(Override).where(Override.start < end, Override.end > start))
+    if rotation.next_start is not None:
+        end = min(end, rotation.next_start)
+    nearby = [o for o in overrides if o.start < end and o.end > start]
     for override in nearby:
         if not override.contact.active:
             continue

@@ -35,7 +35,7 @@ WEBHOOK_BUDGET = {
     "voice": 3,
     "gather main_menu": 3,
     "gather severity": 3,
-    "gather callback_choice": 13,  # opens the ticket: number, ticket, events, who is on duty, the text
+    "gather callback_choice": 11,  # opens the ticket: number, ticket, events, who is on duty, the text
     "whisper": 2,
     "whisper-answer": 6,  # the first response on the ticket
     "dial-result": 3,

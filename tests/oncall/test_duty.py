@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy.orm import Session
 
 from ivr.calls import routing_targets
-from oncall.service import duty_at
+from oncall.service import duty_at, timeline
 from tests.conftest import ANA, PRIYA, TOM, Team, add_contact, add_override, add_rotation
 
 UTC = timezone.utc
@@ -72,3 +72,29 @@ def test_a_contact_sharing_the_fallback_number_is_rung_once(session: Session) ->
     session.commit()
     targets = routing_targets(duty_at(session, WEEK_START), "+14155550999")
     assert [t["phone"] for t in targets] == ["+14155550999"]
+
+
+def test_who_is_on_duty_agrees_with_the_timeline_hour_by_hour_around_overrides_and_a_saved_change(
+    session: Session, team: Team
+) -> None:
+    """duty_at reads the overrides once for both uses (in force now, cutting the shift around now)."""
+    gone = add_contact(session, "Gone Person", "+14155550199", active=False)
+    add_override(session, team.tom, WEEK_START + timedelta(days=1), WEEK_START + timedelta(days=1, hours=6))
+    add_override(session, team.ana, WEEK_START + timedelta(days=4), WEEK_START + timedelta(days=5))
+    add_override(session, gone, WEEK_START + timedelta(days=2), WEEK_START + timedelta(days=3))  # ignored: inactive
+    add_override(session, team.priya, WEEK_START + timedelta(days=9), WEEK_START + timedelta(days=9, hours=3))
+    add_rotation(session, [team.ana, team.tom, team.priya], effective_from=WEEK_START + timedelta(days=10, hours=5))
+    session.commit()
+    window = (WEEK_START - timedelta(days=7), WEEK_START + timedelta(days=21))
+    spans = timeline(session, *window)
+
+    checked = 0
+    for span in spans[1:-1]:  # the first and last are cut by the window itself
+        at = span.start
+        while at < span.end:
+            duty = duty_at(session, at)
+            assert (duty.on_duty.contact_id, duty.override) == (span.contact.contact_id, span.override), at
+            assert (duty.shift_start, duty.shift_end) == (span.start, span.end), at
+            at += timedelta(hours=7)
+            checked += 1
+    assert checked > 50 and any(s.override for s in spans)
