@@ -100,28 +100,31 @@ def main(argv: list[str] | None = None) -> int:
         print("PostgreSQL: skipped (set TEST_DATABASE_URL to include it; that database is emptied)")
     results: dict = {"machine": machine(), "quick": args.quick, "concurrency": args.concurrency, "databases": {}}
     goals = []
+    loads: dict[str, tuple] = {}
+    scales: dict[str, object] = {}
     try:
-        for name, url in databases:
+        # Every load run comes before any scale database is built: writing a gigabyte leaves the
+        # disk flushing for a while, and a load run timed meanwhile waits on its fsyncs.
+        for name, url in databases if not args.skip_load else ():
             shown = url if name == "SQLite" else url.rsplit("@", 1)[-1]
-            entry: dict = {}
-            results["databases"][name] = entry
-            ratios = scale = integrity = None
-            errors = 0
-            if not args.skip_load:
-                print(f"\n== {name} ({shown}): the line against the floor")
-                run = load_run(name.lower(), url, workdir, modes, concurrency=args.concurrency,
-                               processes=args.processes, warmup_calls=args.concurrency, log=print)
-                ratios = report.print_load(run, modes, args.concurrency)
-                integrity = run.integrity
-                errors = sum(len(r.load.errors) for r in run.line.runs.values())
-                entry["load"] = _load_json(run)
-            if not args.skip_scale:
-                print(f"\n== {name}: scale (load average {load_average()})")
-                result = scale_run(name.lower(), url, workdir, QUICK if args.quick else FULL, repeats=args.repeats)
-                scale = report.print_scale(result)
-                entry["scale"] = {size: {op: asdict(t) for op, t in timings.items()}
-                                  for size, timings in result.timings.items()}
-            goals.append((name, ratios, scale, errors, integrity))
+            entry = results["databases"].setdefault(name, {})
+            print(f"\n== {name} ({shown}): the line against the floor")
+            os.sync()
+            run = load_run(name.lower(), url, workdir, modes, concurrency=args.concurrency,
+                           processes=args.processes, warmup_calls=args.concurrency, log=print)
+            ratios = report.print_load(run, modes, args.concurrency)
+            loads[name] = (ratios, sum(len(r.load.errors) for r in run.line.runs.values()), run.integrity)
+            entry["load"] = _load_json(run)
+        for name, url in databases if not args.skip_scale else ():
+            entry = results["databases"].setdefault(name, {})
+            print(f"\n== {name}: scale (load average {load_average()})")
+            result = scale_run(name.lower(), url, workdir, QUICK if args.quick else FULL, repeats=args.repeats)
+            scales[name] = report.print_scale(result)
+            entry["scale"] = {size: {op: asdict(t) for op, t in timings.items()}
+                              for size, timings in result.timings.items()}
+        for name, _ in databases:
+            ratios, errors, integrity = loads.get(name, (None, 0, None))
+            goals.append((name, ratios, scales.get(name), errors, integrity))
     finally:
         if args.keep:
             print(f"\nkept {workdir}")

@@ -301,7 +301,7 @@ def close_call(
     call.duration = duration
     call.status = call_status
     call.log(now, "status", f"CallStatus={call_status}" + (f", {duration} s" if duration is not None else ""))
-    if call.severity and call.ticket is None:
+    if call.severity and call.ticket_id is None:
         open_ticket_for_call(session, call, now, line, abandoned=True)
     if call.outcome is None and call.accepted_target is not None:
         # The status callback can overtake the Dial action when the caller hangs up mid-conversation.
@@ -310,7 +310,7 @@ def close_call(
         call.outcome = "connected" if target.get("contact_id") is not None else "fallback"
     if call.outcome is None:
         call.outcome = "abandoned"
-        if call.ticket is not None and call.ticket.first_response_at is None and Step(call.step) is Step.CONNECTING:
+        if Step(call.step) is Step.CONNECTING and call.ticket is not None and call.ticket.first_response_at is None:
             tickets.note(call.ticket, now, "caller_hung_up", "the caller hung up while the line was ringing engineers")
             notify.missed_call(session, call.ticket, duty_at(session, now), now)
     _commit(session, call)

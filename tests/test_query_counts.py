@@ -39,7 +39,7 @@ WEBHOOK_BUDGET = {
     "whisper": 2,
     "whisper-answer": 6,  # the first response on the ticket
     "dial-result": 3,
-    "status": 4,
+    "status": 3,
 }
 
 
