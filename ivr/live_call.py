@@ -33,6 +33,7 @@ _FIND = select(CALLS).where(CALLS.c.call_sid == bindparam("sid")).with_for_updat
 _INSERT = insert(CALLS)
 _UPDATE = update(CALLS).where(CALLS.c.id == bindparam("row_id"))  # SET: the columns in the parameters
 _ADD_STEPS = insert(STEPS)
+_TICKET_BRIEF = select(Ticket.number, Ticket.severity, Ticket.caller_number).where(Ticket.id == bindparam("ticket_id"))
 
 
 @dataclass(eq=False)
@@ -157,6 +158,16 @@ def save(session: Session, call: LiveCall) -> None:
         session.connection().execute(_UPDATE, {"row_id": call.id, **changed})
         call._saved.update(changed)
     _write_steps(session, call)
+
+
+def ticket_brief(session: Session, call: LiveCall) -> Any | None:
+    """The call's ticket as the whisper tells it (`number`, `severity`, `caller_number`), or None.
+
+    One Core read instead of loading the whole ticket: the engineer hears silence meanwhile.
+    """
+    if call.ticket_id is None:
+        return None
+    return session.connection().execute(_TICKET_BRIEF, {"ticket_id": call.ticket_id}).first()
 
 
 def _write_steps(session: Session, call: LiveCall) -> None:

@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from app import current_clock, current_settings, db
-from ivr import callback, calls, prompts, twiml
+from ivr import callback, calls, live_call, prompts, twiml
 from ivr.calls import Line
 from ivr.flow import CallerInput, Step
 from ivr.menus import MAX_DIGITS
@@ -200,10 +200,10 @@ def _dialled_call() -> tuple[LiveCall, int] | None:
 def whisper() -> Response:
     """The engineer answered: tell them whose call it is and ask them to accept it."""
     found = _dialled_call()
-    if found is None or found[0].ticket is None or found[0].step != Step.CONNECTING:
+    ticket = live_call.ticket_brief(db(), found[0]) if found is not None else None
+    if found is None or ticket is None or found[0].step != Step.CONNECTING:
         return _twiml(twiml.whisper_answer(accepted=False))
     call, target = found
-    ticket = call.ticket
     accept_url = url_for("ivr.whisper_answer", call=call.call_sid, target=target, _external=True)
     return _twiml(twiml.whisper(ticket.severity, ticket.number, ticket.caller_number, current_settings().phone_region, accept_url))
 
