@@ -14,7 +14,6 @@ request's session, as a relationship would be.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from ivr.models import CallEvent, CallLog
+from ivr.models import CallEvent, CallLog, RingsTargets
 from tickets.models import Ticket
 
 CALLS = CallLog.__table__
@@ -37,7 +36,7 @@ _TICKET_BRIEF = select(Ticket.number, Ticket.severity, Ticket.caller_number).whe
 
 
 @dataclass(eq=False)
-class LiveCall:
+class LiveCall(RingsTargets):
     """The columns of one `call_log` row (see `CallLog` for what each means), plus unsaved steps."""
 
     call_sid: str
@@ -76,15 +75,6 @@ class LiveCall:
     def log(self, at: datetime, kind: str, detail: str = "") -> None:
         """Add a step to the call's log; it is written with the call's next save."""
         self.new_steps.append({"at": at, "kind": kind, "detail": detail})
-
-    @property
-    def targets(self) -> list[dict[str, Any]]:
-        """Who this call rings, in order: a snapshot taken when the ticket was opened."""
-        return json.loads(self.targets_json) if self.targets_json else []
-
-    @targets.setter
-    def targets(self, value: list[dict[str, Any]]) -> None:
-        self.targets_json = json.dumps(value)
 
     @property
     def ticket(self) -> Ticket | None:

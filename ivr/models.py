@@ -13,7 +13,22 @@ from app import Base
 from tickets.models import Ticket
 
 
-class CallLog(Base):
+class RingsTargets:
+    """Who a call rings, kept as JSON in its `targets_json` column (the ORM row and `LiveCall` share it)."""
+
+    targets_json: Any  # provided by the class this is mixed into
+
+    @property
+    def targets(self) -> list[dict[str, Any]]:
+        """Who this call rings, in order: a snapshot taken when the ticket was opened."""
+        return json.loads(self.targets_json) if self.targets_json else []
+
+    @targets.setter
+    def targets(self, value: list[dict[str, Any]]) -> None:
+        self.targets_json = json.dumps(value)
+
+
+class CallLog(RingsTargets, Base):
     """One phone call, from the first webhook to the status callback.
 
     The columns under "flow state" are where the call is in the menu; they live here,
@@ -57,14 +72,6 @@ class CallLog(Base):
         order_by="CallEvent.id", cascade="all, delete-orphan", back_populates="call"
     )
 
-    @property
-    def targets(self) -> list[dict[str, Any]]:
-        """Who this call rings, in order: a snapshot taken when the ticket was opened."""
-        return json.loads(self.targets_json) if self.targets_json else []
-
-    @targets.setter
-    def targets(self, value: list[dict[str, Any]]) -> None:
-        self.targets_json = json.dumps(value)
 
 
 class CallEvent(Base):
