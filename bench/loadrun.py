@@ -189,7 +189,8 @@ def load_run(database: str, database_url: str, workdir: Path, modes: list[Mode],
     floor = Server(f"floor ({database})", floor_command, {}, workdir / f"floor-{database}.log", port=free_port())
     table_path = workdir / f"floor-{database}.json"
     table_path.write_text(json.dumps(floor_table(warm.records, line.base_url, floor.base_url), indent=1))
-    floor.env = {**os.environ, "BENCH_FLOOR_TWIML": str(table_path)}
+    # The floor never connects to the database, but gunicorn.conf.py sizes both servers by its URL.
+    floor.env = {**os.environ, "DATABASE_URL": database_url, "BENCH_FLOOR_TWIML": str(table_path)}
     calls = {name: run.load.attempted for name, run in line_served.runs.items()}
     log(f"  floor: the same calls ({', '.join(f'{n} {c}' for n, c in calls.items())})")
     floor_served, _ = serve_and_load(floor, auth_token, modes, concurrency=concurrency, processes=processes,

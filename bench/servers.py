@@ -1,7 +1,8 @@
 """Start and stop the line (and the floor) exactly as production does: the Procfile's `web:` command.
 
-The command is read from the Procfile and run through `sh -c`, so its `${WEB_CONCURRENCY:-2}`
-style defaults apply as they do under honcho or Heroku. Only loopback is bound
+The command is read from the Procfile and run through `sh -c` in the project folder, so its
+`${BIND_ADDRESS:-0.0.0.0}` style defaults and `gunicorn.conf.py` (one process on SQLite, two on
+PostgreSQL) apply as they do under honcho or Heroku. Only loopback is bound
 (`BIND_ADDRESS=127.0.0.1`) on a port picked free here. The floor app is served by the same
 command with only the WSGI app spec swapped.
 
