@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -85,7 +85,8 @@ def enqueue(
     return session.connection().scalar(insert, row)
 
 
-def _insert_if_new(insert):  # noqa: ANN001, ANN202 (each dialect's own insert construct)
+def _insert_if_new(insert: Callable[..., Any]) -> Any:
+    """`insert` is a dialect's own construct: each spells ON CONFLICT in its own module."""
     return insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
         Notification.__table__.c.id
     )
