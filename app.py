@@ -22,7 +22,7 @@ from flask import Flask, Request, current_app, g
 from flask.cli import with_appcontext
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy import DateTime, Select, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -130,6 +130,15 @@ def db() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["supportline.sessions"]()
     return g.db_session
+
+
+def rows_and_more(session: Session, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], bool]:
+    """Rows `offset` to `offset + limit` of `query` (already ordered), and whether more rows follow.
+
+    One query: it asks for one row more than the page holds, so no list needs a count to page on.
+    """
+    rows = session.scalars(query.limit(limit + 1).offset(offset)).unique().all()
+    return list(rows[:limit]), len(rows) > limit
 
 
 def _close_db(_exc: BaseException | None) -> None:

@@ -13,11 +13,11 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import db
+from app import db, rows_and_more
 from ivr.models import CallLog
 from ivr.views import CALL_SID
 from oncall.access import ApiError, api_token_required, handle_api_errors
-from oncall.api import count_of, page, page_args, rows_of_page
+from oncall.api import count_of, page, page_args
 
 bp = Blueprint("calls_api", __name__, url_prefix="/api")
 handle_api_errors(bp)
@@ -51,8 +51,8 @@ def list_calls() -> Response:
     """Calls, newest first."""
     args = page_args()
     query = select(CallLog)
-    calls, more = rows_of_page(
-        db(), _with_details(query).order_by(CallLog.started_at.desc(), CallLog.id.desc()), args
+    calls, more = rows_and_more(
+        db(), _with_details(query).order_by(CallLog.started_at.desc(), CallLog.id.desc()), args.limit, args.offset
     )
     return page([call_json(c) for c in calls], args, more, count_of(db(), query, args))
 

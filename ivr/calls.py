@@ -49,11 +49,6 @@ def _clip(text: str | None) -> str:
     return text if len(text) <= MAX_LOGGED_INPUT else text[:MAX_LOGGED_INPUT] + f"… ({len(text)} characters)"
 
 
-def find_call(session: Session, call_sid: str) -> LiveCall | None:
-    """The call `call_sid`, locked for this transaction, or None (see `live_call.find`)."""
-    return live_call.find(session, call_sid)
-
-
 def _commit(session: Session, call: LiveCall) -> None:
     live_call.save(session, call)
     session.commit()
@@ -70,7 +65,7 @@ def answer_call(
     line: Line,
 ) -> LiveCall:
     """Start the call's log row (once: a repeated first webhook finds the same row)."""
-    call = find_call(session, call_sid)
+    call = live_call.find(session, call_sid)
     if call is not None:
         return call
     call = LiveCall(
@@ -92,7 +87,7 @@ def answer_call(
     except IntegrityError:
         # The same first webhook, delivered twice at once: the other request won.
         session.rollback()
-        call = find_call(session, call_sid)
+        call = live_call.find(session, call_sid)
         assert call is not None
     return call
 
@@ -290,7 +285,7 @@ def close_call(
     line: Line,
 ) -> LiveCall:
     """Twilio's status callback: the call ended. Keep what the caller gave even if they hung up."""
-    call = find_call(session, call_sid)
+    call = live_call.find(session, call_sid)
     if call is None:
         call = answer_call(
             session, call_sid=call_sid, from_number=from_number, to_number=to_number, caller_name=None, now=now, line=line

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ivr import live_call
-from ivr.calls import Line, answer_call, close_call, find_call, open_ticket_for_call, take_keys
+from ivr.calls import Line, answer_call, close_call, open_ticket_for_call, take_keys
 from ivr.flow import CallerInput, Step
 from tickets import service as tickets
 
@@ -109,7 +109,7 @@ def _replay(session: Session, entry: dict[str, Any], line: Line) -> None:
     params: dict[str, str] = entry.get("params", {})
     at = datetime.fromisoformat(entry["at"])
     call_sid = params.get("CallSid") or f"spooled-{uuid.uuid4().hex}"
-    call = find_call(session, call_sid) or answer_call(
+    call = live_call.find(session, call_sid) or answer_call(
         session,
         call_sid=call_sid,
         from_number=params.get("From"),

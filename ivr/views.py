@@ -188,7 +188,7 @@ def dial_result() -> Response:
 
 
 def _dialled_call() -> tuple[LiveCall, int] | None:
-    parent = calls.find_call(db(), _call_sid(request.args.get("call")) or "")
+    parent = live_call.find(db(), _call_sid(request.args.get("call")) or "")
     target = request.args.get("target", "")
     if parent is None or not target.isdigit() or int(target) >= len(parent.targets):
         return None
@@ -200,10 +200,12 @@ def _dialled_call() -> tuple[LiveCall, int] | None:
 def whisper() -> Response:
     """The engineer answered: tell them whose call it is and ask them to accept it."""
     found = _dialled_call()
-    ticket = live_call.ticket_brief(db(), found[0]) if found is not None else None
-    if found is None or ticket is None or found[0].step != Step.CONNECTING:
+    if found is None or found[0].step != Step.CONNECTING:
         return _twiml(twiml.whisper_answer(accepted=False))
     call, target = found
+    ticket = live_call.ticket_brief(db(), call)
+    if ticket is None:
+        return _twiml(twiml.whisper_answer(accepted=False))
     accept_url = url_for("ivr.whisper_answer", call=call.call_sid, target=target, _external=True)
     return _twiml(twiml.whisper(ticket.severity, ticket.number, ticket.caller_number, current_settings().phone_region, accept_url))
 
@@ -243,7 +245,7 @@ def recorded() -> Response:
 @signed_by_twilio
 def transcript() -> Response:
     """Twilio's transcription of a voicemail: onto the ticket."""
-    call = calls.find_call(db(), _call_sid(request.args.get("call") or _param("CallSid")) or "")
+    call = live_call.find(db(), _call_sid(request.args.get("call") or _param("CallSid")) or "")
     if call is not None:
         calls.take_transcript(
             db(), call, text=_param("TranscriptionText", 20000), status=_param("TranscriptionStatus", 32), now=current_clock()
@@ -297,6 +299,17 @@ def _callback_or_goodbye() -> tuple | Response:
     return found
 
 
+def _callback_call_or_goodbye() -> tuple | Response:
+    """The callback request, its ticket and the engineer's call already logged; else a goodbye."""
+    found = _callback_or_goodbye()
+    if isinstance(found, Response):
+        return found
+    call = callback.find_call(db(), _call_sid(_param("CallSid")) or "")
+    if call is None:
+        return _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
+    return (*found, call)
+
+
 @bp.post("/engineer-callback")
 @signed_by_twilio
 def engineer_callback() -> Response:
@@ -318,11 +331,10 @@ def engineer_callback() -> Response:
 @signed_by_twilio
 def engineer_callback_answer() -> Response:
     """The engineer's key: 1 dials the customer from the support number."""
-    found = _callback_or_goodbye()
-    call = callback.find_call(db(), _call_sid(_param("CallSid")) or "")
-    if isinstance(found, Response) or call is None:
-        return found if isinstance(found, Response) else _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
-    notification, ticket = found
+    found = _callback_call_or_goodbye()
+    if isinstance(found, Response):
+        return found
+    notification, ticket, call = found
     settings = current_settings()
     result_url = url_for("ivr.engineer_callback_result", notification=notification.id)
     return _twiml(callback.engineer_pressed(db(), call, ticket, _param("Digits", 32), settings.twilio_phone_number,
@@ -333,11 +345,10 @@ def engineer_callback_answer() -> Response:
 @signed_by_twilio
 def engineer_callback_result() -> Response:
     """The customer leg ended."""
-    found = _callback_or_goodbye()
-    call = callback.find_call(db(), _call_sid(_param("CallSid")) or "")
-    if isinstance(found, Response) or call is None:
-        return found if isinstance(found, Response) else _twiml(twiml.goodbye(prompts.CALLBACK_UNAVAILABLE))
-    notification, ticket = found
+    found = _callback_call_or_goodbye()
+    if isinstance(found, Response):
+        return found
+    notification, ticket, call = found
     return _twiml(callback.customer_call_ended(
         db(), call, ticket, notification.recipient or notification.to_number, _param("DialCallStatus", 32) or "",
         _param("DialCallSid", 64), _int_param("DialCallDuration"), current_clock()))

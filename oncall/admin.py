@@ -30,7 +30,7 @@ from markupsafe import Markup
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app import EARLIEST_YEAR, LATEST_YEAR, current_clock, current_settings, db
+from app import EARLIEST_YEAR, LATEST_YEAR, current_clock, current_settings, db, rows_and_more
 from oncall import service
 from oncall.access import MAX_FAILED_LOGINS, LOCKOUT, check_login
 from oncall.models import AdminUser, AuditEntry, Contact, Override, Rotation
@@ -200,8 +200,8 @@ class Page:
 
 def page_of(session: Session, query: Select[Any], number: int) -> Page:
     """Rows `PAGE_SIZE * (number - 1)` onwards of `query`."""
-    rows = session.scalars(query.limit(PAGE_SIZE + 1).offset(PAGE_SIZE * (number - 1))).unique().all()
-    return Page(items=list(rows[:PAGE_SIZE]), number=number, has_next=len(rows) > PAGE_SIZE)
+    rows, more = rows_and_more(session, query, PAGE_SIZE, PAGE_SIZE * (number - 1))
+    return Page(items=rows, number=number, has_next=more)
 
 
 def _local_instant(raw: str, tz: ZoneInfo, what: str) -> datetime:

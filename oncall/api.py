@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app import current_clock, current_settings, db
+from app import current_clock, current_settings, db, rows_and_more
 from oncall import service
 from oncall.access import ApiError, api_token_required, current_actor, handle_api_errors, json_body
 from oncall.models import Contact, Override
@@ -56,12 +56,6 @@ def page_args() -> PageArgs:
     if total not in {"true", "false", "1", "0"}:
         raise ApiError(400, "total must be true or false")
     return PageArgs(limit, offset, total in {"true", "1"})
-
-
-def rows_of_page(session: Session, query: Select[Any], args: PageArgs) -> tuple[list[Any], bool]:
-    """The page's rows of `query` (already ordered), and whether more rows follow."""
-    rows = session.scalars(query.limit(args.limit + 1).offset(args.offset)).unique().all()
-    return list(rows[: args.limit]), len(rows) > args.limit
 
 
 def count_of(session: Session, query: Select[Any], args: PageArgs) -> int | None:
@@ -116,7 +110,7 @@ def list_contacts() -> Response:
     """Every contact, active or not, by id."""
     args = page_args()
     query = select(Contact).order_by(Contact.id)
-    contacts, more = rows_of_page(db(), query, args)
+    contacts, more = rows_and_more(db(), query, args.limit, args.offset)
     return page(_contacts(contacts), args, more, count_of(db(), query, args))
 
 
@@ -169,7 +163,7 @@ def list_overrides() -> Response:
     query = select(Override)
     if request.args.get("all") not in {"1", "true"}:
         query = query.where(Override.end > current_clock())
-    rows, more = rows_of_page(db(), query.order_by(Override.start, Override.id), args)
+    rows, more = rows_and_more(db(), query.order_by(Override.start, Override.id), args.limit, args.offset)
     return page([override_json(o) for o in rows], args, more, count_of(db(), query, args))
 
 

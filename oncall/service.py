@@ -79,11 +79,6 @@ def _override_plans(rows: Any) -> list[OverridePlan]:
     return [OverridePlan(id=o.id, contact=member_of(o.contact), start=o.start, end=o.end) for o in rows]
 
 
-def overrides_at(session: Session, at: datetime) -> list[OverridePlan]:
-    """The overrides in force at `at`."""
-    return _override_plans(session.scalars(select(Override).where(Override.start <= at, Override.end > at)))
-
-
 # Who is on duty is asked while a caller waits for a ticket number: three Core statements, built once.
 _ROTATIONS = Rotation.__table__
 _ROTATION_AT = (

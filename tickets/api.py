@@ -17,9 +17,9 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import current_clock, current_settings, db
+from app import current_clock, current_settings, db, rows_and_more
 from oncall.access import ApiError, api_token_required, current_actor, handle_api_errors, json_body
-from oncall.api import count_of, page, page_args, rows_of_page
+from oncall.api import count_of, page, page_args
 from oncall.service import duty_at
 from tickets import service
 from tickets.models import Notification
@@ -131,5 +131,5 @@ def list_notifications() -> Response:
         ticket = service.get_ticket(db(), request.args["ticket"])
         query = query.where(Notification.ticket_id == ticket.id)
     ordered = query.options(selectinload(Notification.ticket)).order_by(Notification.created_at.desc(), Notification.id.desc())
-    rows, more = rows_of_page(db(), ordered, args)
+    rows, more = rows_and_more(db(), ordered, args.limit, args.offset)
     return page([notification_json(n) for n in rows], args, more, count_of(db(), query, args))

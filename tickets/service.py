@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session, selectinload
 
-from app import storable
+from app import rows_and_more, storable
 from oncall.models import Contact
 from oncall.phones import bad_number, to_e164
 from oncall.schedule import Duty
@@ -230,13 +230,9 @@ def list_tickets(
         # are never deleted, so the counter is the count, without reading a million rows.
         taken = session.scalar(select(TicketCounter.next_number).where(TicketCounter.id == 1))
         total = (taken or FIRST_TICKET_NUMBER) - FIRST_TICKET_NUMBER
-    rows = session.scalars(
-        query.options(selectinload(Ticket.events))
-        .order_by(Ticket.created_at.desc(), Ticket.number.desc())
-        .limit(limit + 1)
-        .offset(offset)
-    ).all()
-    return list(rows[:limit]), len(rows) > limit, total
+    ordered = query.options(selectinload(Ticket.events)).order_by(Ticket.created_at.desc(), Ticket.number.desc())
+    rows, more = rows_and_more(session, ordered, limit, offset)
+    return rows, more, total
 
 
 def _checked_severity(fields: dict[str, Any]) -> Severity:
