@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,6 +25,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import DateTime, Select, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -88,7 +90,42 @@ def engine_for(url: str, *, write_lock_on_begin: bool = True) -> Engine:
         event.listen(engine, "begin", _begin_immediate if write_lock_on_begin else _begin_deferred)
         return engine
     # A dead database must fail fast: the caller is waiting for TwiML.
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 2})
+    engine = create_engine(url, connect_args={"connect_timeout": 2})
+    ping = _PingWhenIdle(engine.dialect)
+    event.listen(engine, "connect", ping.note_idle)
+    event.listen(engine, "checkin", ping.note_idle)
+    event.listen(engine, "checkout", ping.check)
+    return engine
+
+
+class _PingWhenIdle:
+    """Check a pooled connection before use, but only after it sat idle (`IDLE_BEFORE_PING`).
+
+    The database may have restarted while a connection was idle, and a caller must not be the
+    one to find out. A connection back from a request a moment ago is not checked: the check
+    is one more round trip per webhook, under load, while callers wait. If the database
+    restarted in that moment, that one request fails (its webhook answers the fallback and
+    spools what the caller said) and SQLAlchemy drops every pooled connection opened before it.
+    """
+
+    IDLE_BEFORE_PING = 5.0  # seconds
+
+    def __init__(self, dialect: Any, clock: Callable[[], float] = time.monotonic) -> None:
+        self.dialect = dialect
+        self.clock = clock
+
+    def note_idle(self, _dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = self.clock()
+
+    def check(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and self.clock() - idle_since < self.IDLE_BEFORE_PING:
+            return
+        try:
+            self.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # SQLAlchemy's protocol: the pool closes this connection and tries a fresh one.
+            raise DisconnectionError("a pooled connection did not answer") from error
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

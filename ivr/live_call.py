@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Insert, bindparam, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from ivr.models import CallEvent, CallLog, RingsTargets
@@ -141,13 +142,55 @@ def insert_new(session: Session, call: LiveCall) -> None:
 
 
 def save(session: Session, call: LiveCall) -> None:
-    """Write the columns that changed since the call was read, and the steps logged since."""
+    """Write the columns that changed since the call was read, and the steps logged since.
+
+    On PostgreSQL both go in one statement (an `UPDATE` in a `WITH` feeding the `INSERT`):
+    each statement is a round trip to the database server while the caller waits.
+    """
     assert call.id is not None, "save a call that was read or inserted"
     changed = {name: value for name in COLUMNS if (value := getattr(call, name)) != call._saved.get(name)}
+    connection = session.connection()
+    if changed and call.new_steps and connection.dialect.name == "postgresql":
+        statement = _update_with_steps(tuple(changed), len(call.new_steps))
+        params = {f"new_{name}": value for name, value in changed.items()}
+        for index, step in enumerate(call.new_steps):
+            params.update({f"{key}_{index}": value for key, value in step.items()})
+        connection.execute(statement, {"row_id": call.id, **params})
+        call.new_steps.clear()
+    elif changed:
+        connection.execute(_UPDATE, {"row_id": call.id, **changed})
     if changed:
-        session.connection().execute(_UPDATE, {"row_id": call.id, **changed})
         call._saved.update(changed)
     _write_steps(session, call)
+
+
+@lru_cache(maxsize=256)
+def _update_with_steps(columns: tuple[str, ...], steps: int) -> Insert:
+    """`WITH moved AS (UPDATE call_log … RETURNING id) INSERT INTO call_events … SELECT … FROM moved`.
+
+    Built once per shape (which columns changed, how many steps) so that SQLAlchemy's
+    compiled cache keeps it: parameters `row_id`, `new_<column>`, and `at_<i>`, `kind_<i>`,
+    `detail_<i>` per step. The steps are one `SELECT` each, in a `UNION ALL`, so they keep
+    their order (a `VALUES` list would not be cached).
+    """
+    moved = (
+        update(CALLS)
+        .where(CALLS.c.id == bindparam("row_id"))
+        .values({name: bindparam(f"new_{name}", type_=CALLS.c[name].type) for name in columns})
+        .returning(CALLS.c.id)
+        .cte("moved")
+    )
+    rows = [
+        select(
+            moved.c.id,
+            bindparam(f"at_{i}", type_=STEPS.c.at.type),
+            bindparam(f"kind_{i}", type_=STEPS.c.kind.type),
+            bindparam(f"detail_{i}", type_=STEPS.c.detail.type),
+        )
+        for i in range(steps)
+    ]
+    new_steps = rows[0] if steps == 1 else union_all(*rows)
+    return insert(STEPS).from_select(["call_id", "at", "kind", "detail"], new_steps).add_cte(moved)
 
 
 def ticket_brief(session: Session, call: LiveCall) -> Any | None:

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 import ivr.models  # noqa: F401  (all tables on the metadata)
 import oncall.models  # noqa: F401
 import tickets.models  # noqa: F401
-from app import Base, Settings, SettingsError
+from app import Base, Settings, SettingsError, _PingWhenIdle, engine_for
 from ivr.spool import spool_request
 from oncall.models import Contact
 from tickets.models import Ticket
@@ -107,3 +107,40 @@ def test_seed_demo_never_resets_an_admin_made_by_hand(app, session: Session, clo
     output = app.test_cli_runner().invoke(args=["seed-demo"]).output
     assert "its password was left alone" in output
     assert check_login(session, "admin", "a real password!", clock.now) is not None
+
+
+def _postgresql_engine(database_url: str):
+    if not database_url.startswith("postgres"):
+        pytest.skip("PostgreSQL's connection checks; this run is on SQLite")
+    return engine_for(database_url)
+
+
+def test_a_pooled_connection_cut_while_idle_is_replaced_before_a_request_uses_it(database_url, engine, monkeypatch) -> None:
+    line = _postgresql_engine(database_url)
+    with line.connect() as connection:
+        cut = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with engine.begin() as admin:  # as a database restart would
+        assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": cut}).scalar()
+    monkeypatch.setattr(_PingWhenIdle, "IDLE_BEFORE_PING", 0.0)  # it has been idle long enough
+
+    with line.connect() as connection:
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != cut
+    line.dispose()
+
+
+def test_a_connection_back_from_a_request_a_moment_ago_is_used_without_a_ping_round_trip(database_url, monkeypatch) -> None:
+    line = _postgresql_engine(database_url)
+    pings: list[object] = []
+    ping = line.dialect.do_ping
+    monkeypatch.setattr(line.dialect, "do_ping", lambda dbapi_connection: pings.append(dbapi_connection) or ping(dbapi_connection))
+
+    for _ in range(3):  # a new connection, then the same one twice, each back within the moment
+        with line.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    assert pings == []
+
+    monkeypatch.setattr(_PingWhenIdle, "IDLE_BEFORE_PING", 0.0)
+    with line.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    assert len(pings) == 1
+    line.dispose()
