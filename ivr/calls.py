@@ -156,9 +156,8 @@ def open_ticket_for_call(session: Session, call: LiveCall, now: datetime, line: 
         caller_number=call.caller_id,
         callback_number=callback,
         call_sid=call.call_sid,
+        notes=[("callback_number", f"{callback or 'none'}: {origin}")],
     )
-    tickets.note(ticket, now, "callback_number", f"{callback or 'none'}: {origin}")
-    session.flush()
     call.ticket = ticket
     call.log(now, "ticket_opened", f"ticket {ticket.number} ({ticket.severity}), callback {callback or 'none'}")
     notify.new_ticket(session, ticket, duty, line.timezone, now)
