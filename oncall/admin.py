@@ -722,7 +722,7 @@ def audit_changes(entry: AuditEntry, names: dict[int, str]) -> list[AuditChange]
 def audit_trail() -> str:
     """Every change to contacts, the rotation and overrides: who, when, before and after, newest first."""
     entries = page_of(db(), select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), current_page())
-    names = dict(db().execute(select(Contact.id, Contact.name)).tuples().all())
+    names = dict(db().execute(select(Contact.id, Contact.name)).all())
     return render_template("oncall/audit.html", entries=entries,
                            changes={e.id: audit_changes(e, names) for e in entries.items},
                            total=db().scalar(select(func.count()).select_from(AuditEntry)))
