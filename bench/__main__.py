@@ -51,6 +51,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--think", type=_parse_think, default=(0.5, 1.5), metavar="LOW,HIGH",
                         help="seconds a paced caller takes at each menu (default 0.5,1.5)")
     parser.add_argument("--processes", type=int, default=2, help="client processes sharing the callers (default 2)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="turns the line and the floor take in each mode (default 3)")
     parser.add_argument("--repeats", type=int, default=None, help="runs of each scale operation (default 20; 5 quick)")
     parser.add_argument("--skip-load", action="store_true", help="only the scale checks")
     parser.add_argument("--skip-scale", action="store_true", help="only the load")
@@ -111,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n== {name} ({shown}): the line against the floor")
             os.sync()
             run = load_run(name.lower(), url, workdir, modes, concurrency=args.concurrency,
-                           processes=args.processes, warmup_calls=args.concurrency, log=print)
+                           processes=args.processes, warmup_calls=args.concurrency, rounds=max(1, args.rounds),
+                           log=print)
             ratios = report.print_load(run, modes, args.concurrency)
             loads[name] = (ratios, sum(len(r.load.errors) for r in run.line.runs.values()), run.integrity)
             entry["load"] = _load_json(run)

@@ -12,9 +12,10 @@ client's GIL does not become the bottleneck. Two ways to run them:
 
 - back to back: each caller answers every menu at once and places the next call as soon as
   one ends, keeping the line as busy as K callers can make it (its capacity);
-- paced (`think`): callers and engineers pause at each menu and the engineer's phone rings a
-  while, as people do (compressed: real callers take longer), so the line is not saturated
-  and a webhook's latency is its own cost plus what concurrency adds.
+- paced (`think`): callers ring in over a few seconds rather than at one instant, then they
+  and the engineers pause at each menu and the engineer's phone rings a while, as people do
+  (compressed: real callers take longer), so the line is not saturated and a webhook's
+  latency is its own cost plus what concurrency adds.
 
 Only the HTTP round trip of each webhook is timed (signing and parsing TwiML happen outside
 the timer).
@@ -181,6 +182,16 @@ class LoadResult:
     def calls_per_second(self) -> float:
         return len(self.completed) / self.elapsed if self.elapsed else 0.0
 
+    def add(self, other: LoadResult) -> None:
+        """Count `other` (a later slice of the same mode) in with this one."""
+        for name, values in other.samples.items():
+            self.samples[name].extend(values)
+        self.completed += other.completed
+        self.errors += other.errors
+        self.attempted += other.attempted
+        self.elapsed += other.elapsed
+        self.client_cpu += other.client_cpu
+
     def merge(self, other: dict) -> None:
         for name, values in other["samples"].items():
             self.samples[name].extend(values)
@@ -208,7 +219,10 @@ def _client(base_url: str, auth_token: str, threads: int, deadline: float | None
             out["attempted"] += 1
             return index_base + out["attempted"]
 
-    def caller() -> None:
+    def caller(number: int) -> None:
+        if think:
+            # Paced callers ring in over a few seconds, as people do, not all in the same instant.
+            time.sleep(random.Random(index_base + number).uniform(0, 2 * think[1]))
         with requests.Session() as session:
             while (index := take()) is not None:
                 samples: list[tuple[str, float]] = []
@@ -230,7 +244,7 @@ def _client(base_url: str, auth_token: str, threads: int, deadline: float | None
                         for name, seconds in samples:
                             out["samples"][name].append(seconds)
 
-    workers = [threading.Thread(target=caller, daemon=True) for _ in range(threads)]
+    workers = [threading.Thread(target=caller, args=(number,), daemon=True) for number in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:

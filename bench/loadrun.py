@@ -95,33 +95,33 @@ def _problems(server: Server) -> list[str]:
     return [line for line in server.log_tail(1_000_000).splitlines() if any(k in line for k in PROBLEMS)][:20]
 
 
-def serve_and_load(server: Server, auth_token: str, modes: list[Mode], *, concurrency: int, processes: int,
-                   warmup_calls: int, calls: dict[str, int] | None = None, log=print) -> tuple[Served, LoadResult]:
-    """Start `server`, warm it up, run each mode (for its duration, or `calls[mode]` calls), stop it."""
-    served = Served()
-    with server:
-        server.start("/healthz")
-        tree = ProcessTree(server.process.pid)
-        warm = run_load(server.base_url, auth_token, concurrency=concurrency, calls=warmup_calls,
-                        processes=processes, keep_records=True)
-        for mode in modes:
-            run_tree = ProcessTree(server.process.pid)
-            with Sampler(run_tree):
-                if calls is None:
-                    load = run_load(server.base_url, auth_token, concurrency=concurrency, duration=mode.duration,
-                                    processes=processes, think=mode.think)
-                else:
-                    load = run_load(server.base_url, auth_token, concurrency=concurrency, calls=calls[mode.name],
-                                    processes=processes, think=mode.think)
-            served.runs[mode.name] = ServedRun(load, run_tree.peak_rss_kb, run_tree.cpu_seconds)
-            log(f"    {mode.name}: {len(load.completed)} calls, {load.requests} webhooks, "
-                f"{len(load.errors)} errors in {load.elapsed:.1f} s")
-        tree.sample()
-        served.worker_hwm_kb = tree.worker_hwm_kb
-        served.total_hwm_kb = tree.total_hwm_kb
-        served.peak_rss_kb = max(run.peak_rss_kb for run in served.runs.values())
-    served.problems = _problems(server)
-    return served, warm
+def _warm_up(server: Server, auth_token: str, *, concurrency: int, processes: int, calls: int) -> LoadResult:
+    server.start("/healthz")
+    return run_load(server.base_url, auth_token, concurrency=concurrency, calls=calls, processes=processes,
+                    keep_records=True)
+
+
+def _measured(server: Server, runs: dict[str, ServedRun], mode: Mode, load_once) -> LoadResult:
+    """Run `load_once()` against `server`, adding its figures to `runs[mode.name]`."""
+    tree = ProcessTree(server.process.pid)
+    with Sampler(tree):
+        load = load_once()
+    run = runs.get(mode.name)
+    if run is None:
+        runs[mode.name] = ServedRun(load, tree.peak_rss_kb, tree.cpu_seconds)
+    else:
+        run.load.add(load)
+        run.peak_rss_kb = max(run.peak_rss_kb, tree.peak_rss_kb)
+        run.cpu_seconds += tree.cpu_seconds
+    return load
+
+
+def _finish(server: Server, served: Served) -> None:
+    tree = ProcessTree(server.process.pid)
+    tree.sample()
+    served.worker_hwm_kb = tree.worker_hwm_kb
+    served.total_hwm_kb = tree.total_hwm_kb
+    served.peak_rss_kb = max(run.peak_rss_kb for run in served.runs.values())
 
 
 def floor_table(records, line_base: str, floor_base: str) -> dict[str, str]:
@@ -164,8 +164,14 @@ def check_integrity(database_url: str, completed: list[str]) -> dict[str, object
 
 
 def load_run(database: str, database_url: str, workdir: Path, modes: list[Mode], *, concurrency: int,
-             processes: int, warmup_calls: int, log=print) -> LoadRun:
-    """The line on `database_url` under each mode's load, then the floor under the same calls."""
+             processes: int, warmup_calls: int, rounds: int = 3, log=print) -> LoadRun:
+    """The line on `database_url` and the floor under each mode's load, taking turns.
+
+    Both servers run side by side, idle but for the one being measured. Each mode is cut into
+    `rounds` slices: the line runs for a slice of the mode's duration, then the floor gets as
+    many calls as the line was given. On a shared machine the load from other work drifts over
+    a minute; taking turns puts that drift on both sides of each ratio instead of on one.
+    """
     auth_token = secrets.token_hex(20)
     fresh_database(database_url)
     engine = engine_for(database_url)
@@ -178,21 +184,34 @@ def load_run(database: str, database_url: str, workdir: Path, modes: list[Mode],
     line_command = with_app(web, f"app:create_app({{'INSTANCE_PATH': {str(instance)!r}}})")
     line = Server(f"line ({database})", line_command, line_env(database_url, auth_token),
                   workdir / f"line-{database}.log")
-    log(f"  line: {concurrency} concurrent calls per mode ({warmup_calls} warm-up calls first)")
-    line_served, warm = serve_and_load(line, auth_token, modes, concurrency=concurrency, processes=processes,
-                                       warmup_calls=warmup_calls, log=log)
+    floor_command = with_app(web, "bench.floor:create_app()")
+    floor = Server(f"floor ({database})", floor_command, {}, workdir / f"floor-{database}.log", port=free_port())
+    line_served, floor_served = Served(), Served()
+    load = {"concurrency": concurrency, "processes": processes}
+    with line, floor:
+        warm = _warm_up(line, auth_token, calls=warmup_calls, **load)
+        table_path = workdir / f"floor-{database}.json"
+        table_path.write_text(json.dumps(floor_table(warm.records, line.base_url, floor.base_url), indent=1))
+        # The floor never connects to the database, but gunicorn.conf.py sizes both servers by its URL.
+        floor.env = {**os.environ, "DATABASE_URL": database_url, "BENCH_FLOOR_TWIML": str(table_path)}
+        _warm_up(floor, auth_token, calls=warmup_calls, **load)
+        log(f"  {concurrency} concurrent calls per mode, line and floor taking turns in {rounds} rounds "
+            f"({warmup_calls} warm-up calls each first)")
+        for mode in modes:
+            for _ in range(rounds):
+                slice_ = _measured(line, line_served.runs, mode, lambda: run_load(
+                    line.base_url, auth_token, duration=mode.duration / rounds, think=mode.think, **load))
+                _measured(floor, floor_served.runs, mode, lambda: run_load(
+                    floor.base_url, auth_token, calls=slice_.attempted, think=mode.think, **load))
+            for who, served in (("line", line_served), ("floor", floor_served)):
+                run = served.runs[mode.name].load
+                log(f"    {mode.name}, {who}: {len(run.completed)} calls, {run.requests} webhooks, "
+                    f"{len(run.errors)} errors in {run.elapsed:.1f} s")
+        _finish(line, line_served)
+        _finish(floor, floor_served)
+    line_served.problems = _problems(line)
+    floor_served.problems = _problems(floor)
     completed = warm.completed + [sid for run in line_served.runs.values() for sid in run.load.completed]
     integrity = check_integrity(database_url, completed)
     integrity["calls_attempted"] = warm.attempted + sum(run.load.attempted for run in line_served.runs.values())
-
-    floor_command = with_app(web, "bench.floor:create_app()")
-    floor = Server(f"floor ({database})", floor_command, {}, workdir / f"floor-{database}.log", port=free_port())
-    table_path = workdir / f"floor-{database}.json"
-    table_path.write_text(json.dumps(floor_table(warm.records, line.base_url, floor.base_url), indent=1))
-    # The floor never connects to the database, but gunicorn.conf.py sizes both servers by its URL.
-    floor.env = {**os.environ, "DATABASE_URL": database_url, "BENCH_FLOOR_TWIML": str(table_path)}
-    calls = {name: run.load.attempted for name, run in line_served.runs.items()}
-    log(f"  floor: the same calls ({', '.join(f'{n} {c}' for n, c in calls.items())})")
-    floor_served, _ = serve_and_load(floor, auth_token, modes, concurrency=concurrency, processes=processes,
-                                     warmup_calls=warmup_calls, calls=calls, log=log)
     return LoadRun(database, line_served, floor_served, line_command, floor_command, integrity)
