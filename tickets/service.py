@@ -40,7 +40,8 @@ _TAKE_NUMBER = (
 )
 _FIRST_NUMBER = insert(COUNTER).values(id=1, next_number=bindparam("next_number"))
 _INSERT_TICKET = insert(TICKETS).returning(TICKETS.c.id)
-_INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = insert(EVENTS)
+_INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.id)
 
 
 def take_ticket_number(session: Session) -> int:
@@ -100,9 +101,9 @@ def open_ticket(
     connection = session.connection()
     ticket = _as_loaded(session, Ticket(id=connection.execute(_INSERT_TICKET, values).scalar_one(), **values))
     created = ("created", f"{severity.value} ticket from {source}; first response due within {target_description(severity)}")
-    events = [{"ticket_id": ticket.id, "at": now, "kind": kind, "detail": detail} for kind, detail in (created, *notes)]
-    for event, event_id in zip(events, connection.execute(_INSERT_EVENTS, events).scalars()):
-        _as_loaded(session, TicketEvent(id=event_id, **event))
+    # Not read back: the timeline loads on first use, as for any ticket read from the database.
+    connection.execute(_INSERT_EVENTS, [{"ticket_id": ticket.id, "at": now, "kind": kind, "detail": detail}
+                                        for kind, detail in (created, *notes)])
     return ticket
 
 
@@ -118,7 +119,7 @@ def note(ticket: Ticket, at: datetime, kind: str, detail: str = "") -> TicketEve
         ticket.events.append(event)
         return event
     values = {"ticket_id": ticket.id, "at": at, "kind": kind, "detail": detail}
-    event_id = session.connection().execute(_INSERT_EVENTS, [values]).scalar_one()
+    event_id = session.connection().execute(_INSERT_EVENT, values).scalar_one()
     return _as_loaded(session, TicketEvent(id=event_id, **values))
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import multiprocessing
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app import engine_for
-from tickets.models import FIRST_TICKET_NUMBER, Ticket
-from tickets.service import find_ticket, open_ticket, record_first_response
+from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketEvent
+from tickets.service import find_ticket, note, open_ticket, record_first_response
 from tickets.sla import Severity, business_calendar
 
 CALENDAR = business_calendar("America/New_York", "US")
@@ -55,6 +55,64 @@ def test_a_new_ticket_gets_its_number_deadline_and_a_created_event(session: Sess
     assert ticket.response_due_at == NOW + timedelta(hours=2)
     assert [e.kind for e in ticket.events] == ["created"]
     assert "within 2 hours" in ticket.events[0].detail
+
+
+def _statements(session: Session, run) -> list[str]:
+    seen: list[str] = []
+
+    def spy(_conn, _cursor, statement, *_args) -> None:
+        if not statement.startswith("BEGIN"):
+            seen.append(" ".join(statement.split()[:3]))
+
+    event.listen(session.get_bind(), "before_cursor_execute", spy)
+    try:
+        run()
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", spy)
+    return seen
+
+
+def test_a_new_ticket_is_written_with_its_first_entries_at_once_and_reads_back_whole(session: Session) -> None:
+    opened: list[Ticket] = []
+    seen = _statements(session, lambda: opened.append(open_ticket(
+        session, severity=Severity.HIGH, source="phone", now=NOW, calendar=CALENDAR, caller_number="+14155550100",
+        notes=[("callback_number", "+14155550100: chosen by the caller")])))
+    ticket = opened[0]
+
+    # The counter, the ticket, its entries: nothing left for a flush, nothing read back.
+    assert seen == ["UPDATE ticket_counter SET", "INSERT INTO tickets", "INSERT INTO ticket_events"]
+    assert ticket.id is not None and ticket in session and not session.dirty and not session.new
+    session.commit()
+    session.expire_all()
+    again = session.get(Ticket, ticket.id)
+    assert again is not None and (again.number, again.severity, again.caller_number) == (10001, "high", "+14155550100")
+    assert [(e.kind, e.detail) for e in again.events] == [
+        ("created", "high ticket from phone; first response due within 6 hours"),
+        ("callback_number", "+14155550100: chosen by the caller"),
+    ]
+
+
+def test_an_entry_on_a_ticket_whose_timeline_is_not_loaded_is_written_without_reading_the_others(session: Session) -> None:
+    ticket = open_ticket(session, severity=Severity.LOW, source="phone", now=NOW, calendar=CALENDAR)
+    session.commit()
+    session.expire_all()
+    ticket = session.get(Ticket, ticket.id)
+
+    added: list[TicketEvent] = []
+    seen = _statements(session, lambda: added.append(note(ticket, NOW, "missed_call", "nobody answered")))
+    assert seen == ["INSERT INTO ticket_events"]
+    assert added[0].id is not None
+    assert [e.kind for e in ticket.events] == ["created", "missed_call"]  # loading it now finds both
+    session.rollback()
+
+
+def test_an_entry_on_a_ticket_whose_timeline_is_loaded_joins_the_loaded_timeline(session: Session) -> None:
+    ticket = open_ticket(session, severity=Severity.LOW, source="phone", now=NOW, calendar=CALENDAR)
+    assert [e.kind for e in ticket.events] == ["created"]
+    note(ticket, NOW, "voicemail", "recording")
+    assert [e.kind for e in ticket.events] == ["created", "voicemail"]
+    session.commit()
+    assert session.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket.id)).all() == ["created", "voicemail"]
 
 
 def test_the_first_response_is_recorded_once(session: Session) -> None:
