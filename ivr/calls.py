@@ -226,8 +226,8 @@ def take_whisper_answer(session: Session, call: LiveCall, *, target_index: int, 
     call.log(now, "whisper", f"{target['name']}: {'accepted' if accepted else 'pressed ' + repr(_clip(digits))}")
     if accepted:
         call.accepted_target = target_index
-        if call.ticket is not None and target.get("contact_id") is not None:
-            tickets.record_first_response(call.ticket, now, target["name"], "accepted the call")
+        if call.ticket_id is not None and target.get("contact_id") is not None:
+            tickets.record_first_response_to(session, call.ticket_id, now, target["name"], "accepted the call")
         elif call.ticket is not None:
             tickets.note(call.ticket, now, "fallback_answered", f"the caller was put through to {target['phone']}")
     _commit(session, call)

@@ -79,9 +79,10 @@ def _override_plans(rows: Any) -> list[OverridePlan]:
     return [OverridePlan(id=o.id, contact=member_of(o.contact), start=o.start, end=o.end) for o in rows]
 
 
-# Who is on duty is asked while a caller waits for a ticket number: three Core statements, built once.
+# Who is on duty is asked while a caller waits for a ticket number: two Core statements, built once.
 _ROTATIONS = Rotation.__table__
-_ROTATION_AT = (
+_CONTACT_COLUMNS = (Contact.id.label("contact_id"), Contact.name, Contact.phone, Contact.active, Contact.email)
+_IN_FORCE = (
     select(
         _ROTATIONS,
         select(_ROTATIONS.c.effective_from)
@@ -94,12 +95,14 @@ _ROTATION_AT = (
     .where(_ROTATIONS.c.effective_from <= bindparam("at"))
     .order_by(_ROTATIONS.c.effective_from.desc(), _ROTATIONS.c.id.desc())
     .limit(1)
+    .subquery("in_force")
 )
-_CONTACT_COLUMNS = (Contact.id.label("contact_id"), Contact.name, Contact.phone, Contact.active, Contact.email)
-_MEMBERS_OF = (
-    select(*_CONTACT_COLUMNS)
-    .join_from(RotationMember, Contact, RotationMember.contact_id == Contact.id)
-    .where(RotationMember.rotation_id == bindparam("rotation_id"))
+# The rotation in force with its members in order, one row each (one row of NULL members if it has none).
+_ROTATION_AT = (
+    select(_IN_FORCE, *_CONTACT_COLUMNS)
+    .select_from(_IN_FORCE)
+    .outerjoin(RotationMember, RotationMember.rotation_id == _IN_FORCE.c.id)
+    .outerjoin(Contact, Contact.id == RotationMember.contact_id)
     .order_by(RotationMember.position)
 )
 _OVERRIDES_BETWEEN = (
@@ -121,10 +124,11 @@ def duty_at(session: Session, at: datetime) -> Duty:
     """
     session.flush()  # the Core statements below must see changes made in this transaction
     connection = session.connection()
-    rotation = connection.execute(_ROTATION_AT, {"at": at}).first()
+    rows = connection.execute(_ROTATION_AT, {"at": at}).all()
+    rotation = rows[0] if rows else None
     plan = None
     if rotation is not None:
-        plan = _plan(rotation, tuple(_member(row) for row in connection.execute(_MEMBERS_OF, {"rotation_id": rotation.id})))
+        plan = _plan(rotation, tuple(_member(row) for row in rows if row.contact_id is not None))
     # One read of the overrides serves both questions below: those in force at `at`, and
     # those that cut the rotation's shift around it.
     shift = on_duty_at(plan, (), at)

@@ -35,9 +35,9 @@ WEBHOOK_BUDGET = {
     "voice": 3,
     "gather main_menu": 3,
     "gather severity": 3,
-    "gather callback_choice": 11,  # opens the ticket: number, ticket, events, who is on duty, the text
+    "gather callback_choice": 9,  # opens the ticket: who is on duty (2), number, ticket, entries, the text
     "whisper": 2,
-    "whisper-answer": 6,  # the first response on the ticket
+    "whisper-answer": 5,  # the first response on the ticket and its entry
     "dial-result": 3,
     "status": 3,
 }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached, object_session, selectinload
 
 from app import rows_and_more, storable
@@ -118,9 +118,17 @@ def note(ticket: Ticket, at: datetime, kind: str, detail: str = "") -> TicketEve
         event = TicketEvent(at=at, kind=kind, detail=detail)
         ticket.events.append(event)
         return event
-    values = {"ticket_id": ticket.id, "at": at, "kind": kind, "detail": detail}
+    return _add_event(session, ticket.id, at, kind, detail)
+
+
+def _add_event(session: Session, ticket_id: int, at: datetime, kind: str, detail: str) -> TicketEvent:
+    values = {"ticket_id": ticket_id, "at": at, "kind": kind, "detail": detail}
     event_id = session.connection().execute(_INSERT_EVENT, values).scalar_one()
     return _as_loaded(session, TicketEvent(id=event_id, **values))
+
+
+# What a ticket's status becomes at its first response (any other status stays as it is).
+STATUS_AT_FIRST_RESPONSE = {"open": "acknowledged"}
 
 
 def record_first_response(ticket: Ticket, at: datetime, by: str, how: str) -> bool:
@@ -129,9 +137,34 @@ def record_first_response(ticket: Ticket, at: datetime, by: str, how: str) -> bo
         return False
     ticket.first_response_at = at
     ticket.responded_by = by
-    if ticket.status == "open":
-        ticket.status = "acknowledged"
+    ticket.status = STATUS_AT_FIRST_RESPONSE.get(ticket.status, ticket.status)
     note(ticket, at, "first_response", f"{by} {how}")
+    return True
+
+
+_FIRST_RESPONSE = (
+    update(TICKETS)
+    .where(TICKETS.c.id == bindparam("ticket_id"), TICKETS.c.first_response_at.is_(None))
+    .values(
+        first_response_at=bindparam("at"),
+        responded_by=bindparam("by"),
+        status=case(STATUS_AT_FIRST_RESPONSE, value=TICKETS.c.status, else_=TICKETS.c.status),
+    )
+)
+
+
+def record_first_response_to(session: Session, ticket_id: int, at: datetime, by: str, how: str) -> bool:
+    """`record_first_response` for a ticket known by its id, without loading it.
+
+    One `UPDATE` that only a ticket nobody has responded to yet matches, and its timeline
+    entry: the engineer accepting a call waits on this before the caller is put through.
+    """
+    if session.connection().execute(_FIRST_RESPONSE, {"ticket_id": ticket_id, "at": at, "by": by}).rowcount == 0:
+        return False
+    loaded = session.identity_map.get(session.identity_key(Ticket, ticket_id))
+    if loaded is not None:
+        session.expire(loaded)  # its columns changed under it
+    _add_event(session, ticket_id, at, "first_response", f"{by} {how}")
     return True
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app import engine_for
 from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketEvent
-from tickets.service import find_ticket, note, open_ticket, record_first_response
+from tickets.service import find_ticket, note, open_ticket, record_first_response, record_first_response_to
 from tickets.sla import Severity, business_calendar
 
 CALENDAR = business_calendar("America/New_York", "US")
@@ -121,6 +121,25 @@ def test_the_first_response_is_recorded_once(session: Session) -> None:
     assert not record_first_response(ticket, NOW + timedelta(minutes=9), "Tom", "accepted the call")
     assert ticket.first_response_at == NOW + timedelta(minutes=5) and ticket.responded_by == "Priya"
     assert ticket.status == "acknowledged"
+
+
+def test_a_first_response_recorded_by_ticket_id_counts_once_and_acknowledges_only_an_open_ticket(session: Session) -> None:
+    first = open_ticket(session, severity=Severity.LOW, source="phone", now=NOW, calendar=CALENDAR)
+    resolved = open_ticket(session, severity=Severity.LOW, source="phone", now=NOW, calendar=CALENDAR)
+    resolved.status = "resolved"
+    session.commit()
+    later = NOW + timedelta(minutes=5)
+
+    assert record_first_response_to(session, first.id, later, "Priya", "accepted the call")
+    assert not record_first_response_to(session, first.id, later + timedelta(minutes=1), "Tom", "accepted the call")
+    assert record_first_response_to(session, resolved.id, later, "Tom", "accepted the call")
+    session.commit()
+
+    # The tickets this session had loaded are read afresh, not left with their old columns.
+    assert (first.first_response_at, first.responded_by, first.status) == (later, "Priya", "acknowledged")
+    assert (resolved.responded_by, resolved.status) == ("Tom", "resolved")
+    assert [(e.kind, e.detail) for e in first.events] == [("created", first.events[0].detail),
+                                                          ("first_response", "Priya accepted the call")]
 
 
 def test_finding_a_ticket_by_number_ignores_garbage(session: Session) -> None:
