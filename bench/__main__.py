@@ -56,6 +56,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=None, help="runs of each scale operation (default 20; 5 quick)")
     parser.add_argument("--skip-load", action="store_true", help="only the scale checks")
     parser.add_argument("--skip-scale", action="store_true", help="only the load")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database only")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, server logs)")
     args = parser.parse_args(argv)
@@ -93,12 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     databases = [("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}")]
     if os.environ.get("TEST_DATABASE_URL"):
         databases.append(("PostgreSQL", os.environ["TEST_DATABASE_URL"]))
+    if args.only:
+        databases = [(name, url) for name, url in databases if name.lower() == args.only]
+        if not databases:
+            print("--only postgresql needs TEST_DATABASE_URL", file=sys.stderr)
+            return 2
     modes = [Mode("back to back", args.duration)]
     if args.paced_duration > 0:
         modes.append(Mode("paced", args.paced_duration, args.think))
     print(f"supportline bench{' --quick' if args.quick else ''}: {machine()}")
     print(f"load average at start: {load_average()} (other work on this machine skews the figures)")
-    if len(databases) == 1:
+    if not os.environ.get("TEST_DATABASE_URL"):
         print("PostgreSQL: skipped (set TEST_DATABASE_URL to include it; that database is emptied)")
     results: dict = {"machine": machine(), "quick": args.quick, "concurrency": args.concurrency, "databases": {}}
     goals = []

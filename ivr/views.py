@@ -187,8 +187,9 @@ def dial_result() -> Response:
     return _render(call)
 
 
-def _dialled_call() -> tuple[LiveCall, int] | None:
-    parent = live_call.find(db(), _call_sid(request.args.get("call")) or "")
+def _dialled_call(lock: bool = True) -> tuple[LiveCall, int] | None:
+    sid = _call_sid(request.args.get("call")) or ""
+    parent = live_call.find(db(), sid) if lock else live_call.read(db(), sid)
     target = request.args.get("target", "")
     if parent is None or not target.isdigit() or int(target) >= len(parent.targets):
         return None
@@ -199,7 +200,7 @@ def _dialled_call() -> tuple[LiveCall, int] | None:
 @signed_by_twilio
 def whisper() -> Response:
     """The engineer answered: tell them whose call it is and ask them to accept it."""
-    found = _dialled_call()
+    found = _dialled_call(lock=False)  # only read: the engineer's key (whisper-answer) takes the lock
     if found is None or found[0].step != Step.CONNECTING:
         return _twiml(twiml.whisper_answer(accepted=False))
     call, target = found

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ivr import live_call
@@ -132,4 +132,20 @@ def test_a_call_reads_its_ticket_through_the_session_once_it_refers_to_one(sessi
     again = live_call.find(session, SID)
     assert again is not None and again.ticket_id == ticket.id
     assert again.ticket is not None and again.ticket.number == ticket.number
+    session.rollback()
+
+
+def test_reading_a_call_takes_no_row_lock_so_it_never_waits_for_another_webhook(session: Session, engine, clock) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite locks the whole database per transaction")
+    a_new_call(session, clock)
+    with engine.connect() as other:
+        other.execute(select(CallLog.id).where(CallLog.call_sid == SID).with_for_update())  # another webhook's lock
+        session.connection().exec_driver_sql("SET LOCAL lock_timeout = '300ms'")
+
+        read = live_call.read(session, SID)
+        assert read is not None and read.call_sid == SID
+        with pytest.raises(OperationalError):
+            live_call.find(session, SID)  # the locking read waits its turn
+        other.rollback()
     session.rollback()
