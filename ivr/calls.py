@@ -28,6 +28,17 @@ from tickets.sla import BusinessCalendar, Severity
 
 # Longest caller input kept verbatim in the call log; the rest is garbage by then.
 MAX_LOGGED_INPUT = 200
+# Durations are stored in 32-bit INTEGER columns; anything longer than 68 years is not a duration.
+MAX_SECONDS = 2**31 - 1
+
+
+def whole_seconds(text: str | None) -> int | None:
+    """Twilio's `CallDuration`, `RecordingDuration`, …: whole seconds, or None when missing or absurd."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_SECONDS)):
+        return None
+    seconds = int(text)
+    return seconds if seconds <= MAX_SECONDS else None
 
 
 @dataclass(frozen=True)

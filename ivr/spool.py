@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ivr import live_call
-from ivr.calls import Line, answer_call, close_call, open_ticket_for_call, take_keys
+from ivr.calls import Line, answer_call, close_call, open_ticket_for_call, take_keys, whole_seconds
 from ivr.flow import CallerInput, Step
 from tickets import service as tickets
 
@@ -124,8 +124,7 @@ def _replay(session: Session, entry: dict[str, Any], line: Line) -> None:
     call.log(at, f"spooled_{kind}"[:32], f"kept while the database was unreachable: {path} {detail}")
     if kind == "voicemail" and params.get("RecordingUrl"):
         ticket = open_ticket_for_call(session, call, at, line, abandoned=True)
-        seconds = params.get("RecordingDuration", "")
-        tickets.attach_recording(ticket, at, params["RecordingUrl"], int(seconds) if seconds.isdigit() else None)
+        tickets.attach_recording(ticket, at, params["RecordingUrl"], whole_seconds(params.get("RecordingDuration")))
         tickets.note(ticket, at, "spooled", "voicemail left while the line's database was unreachable")
         call.outcome = "voicemail"
         call.step = Step.VOICEMAIL_DONE
@@ -147,13 +146,12 @@ def _replay(session: Session, entry: dict[str, Any], line: Line) -> None:
             line=line,
         )
     elif path.startswith("/ivr/status"):
-        duration = params.get("CallDuration", "")
         live_call.save(session, call)  # close_call reads the call afresh
         close_call(
             session,
             call_sid=call.call_sid,
             call_status=params.get("CallStatus") or "completed",
-            duration=int(duration) if duration.isdigit() else None,
+            duration=whole_seconds(params.get("CallDuration")),
             from_number=params.get("From"),
             to_number=params.get("To"),
             now=at,

@@ -56,9 +56,8 @@ def _param(name: str, limit: int = MAX_PARAM_LENGTH) -> str | None:
     return value[:limit] or None
 
 
-def _int_param(name: str) -> int | None:
-    value = _param(name, 12)
-    return int(value) if value and value.isascii() and value.isdigit() else None
+def _seconds_param(name: str) -> int | None:
+    return calls.whole_seconds(_param(name, 32))
 
 
 def _call_sid(value: str | None) -> str | None:
@@ -235,7 +234,7 @@ def recorded() -> Response:
         call,
         seq=request.args.get("n"),
         recording_url=_param("RecordingUrl"),
-        seconds=_int_param("RecordingDuration"),
+        seconds=_seconds_param("RecordingDuration"),
         now=current_clock(),
         line=_line(),
     )
@@ -264,7 +263,7 @@ def status() -> Response:
             db(),
             call_sid=sid,
             call_status=_param("CallStatus", 16) or "completed",
-            duration=_int_param("CallDuration"),
+            duration=_seconds_param("CallDuration"),
             from_number=_param("From", 64),
             to_number=_param("To", 64),
             now=current_clock(),
@@ -352,7 +351,7 @@ def engineer_callback_result() -> Response:
     notification, ticket, call = found
     return _twiml(callback.customer_call_ended(
         db(), call, ticket, notification.recipient or notification.to_number, _param("DialCallStatus", 32) or "",
-        _param("DialCallSid", 64), _int_param("DialCallDuration"), current_clock()))
+        _param("DialCallSid", 64), _seconds_param("DialCallDuration"), current_clock()))
 
 
 @bp.post("/engineer-callback/status")
@@ -365,7 +364,7 @@ def engineer_callback_status() -> Response:
         notification, ticket = found
         callback.callback_call_ended(
             db(), call_sid=sid, notification=notification, ticket=ticket,
-            call_status=_param("CallStatus", 16) or "completed", duration=_int_param("CallDuration"),
+            call_status=_param("CallStatus", 16) or "completed", duration=_seconds_param("CallDuration"),
             from_number=_param("From", 64), to_number=_param("To", 64), now=current_clock())
     return _twiml(VoiceResponse())
 

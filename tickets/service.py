@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, case, event, func, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached, object_session, selectinload
 
 from app import rows_and_more, storable
@@ -54,11 +54,32 @@ def take_ticket_number(session: Session) -> int:
     return taken - 1
 
 
+_WRITTEN_IN_CORE = "tickets.written_in_core"
+
+
 def _as_loaded(session: Session, instance: Any) -> Any:
-    """An instance whose row was just written in Core, made part of `session` as if it had been read."""
+    """An instance whose row was just written in Core, made part of `session` as if it had been read.
+
+    Unlike an object the ORM inserted, the session does not know the row is new: if the
+    transaction rolls back, `_forget_rows_rolled_back` takes the instance out of the session
+    (else it would stay as an expired copy of a row that never was, and SQLite hands its id out again).
+    """
     make_transient_to_detached(instance)
     session.add(instance)
+    session.info.setdefault(_WRITTEN_IN_CORE, []).append(instance)
     return instance
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rows_rolled_back(session: Session, _transaction: Any) -> None:
+    for instance in session.info.pop(_WRITTEN_IN_CORE, ()):
+        if instance in session:
+            session.expunge(instance)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_rows_committed(session: Session) -> None:
+    session.info.pop(_WRITTEN_IN_CORE, None)
 
 
 def open_ticket(
@@ -159,11 +180,12 @@ def record_first_response_to(session: Session, ticket_id: int, at: datetime, by:
     One `UPDATE` that only a ticket nobody has responded to yet matches, and its timeline
     entry: the engineer accepting a call waits on this before the caller is put through.
     """
+    session.flush()  # changes already made in this session go first, as they would with the ORM
     if session.connection().execute(_FIRST_RESPONSE, {"ticket_id": ticket_id, "at": at, "by": by}).rowcount == 0:
         return False
     loaded = session.identity_map.get(session.identity_key(Ticket, ticket_id))
-    if loaded is not None:
-        session.expire(loaded)  # its columns changed under it
+    if loaded is not None:  # a copy this session holds: read what changed under it afresh
+        session.expire(loaded, ["first_response_at", "responded_by", "status", "events"])
     _add_event(session, ticket_id, at, "first_response", f"{by} {how}")
     return True
 

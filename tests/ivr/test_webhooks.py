@@ -351,6 +351,54 @@ def test_a_spool_entry_claimed_by_another_process_is_not_replayed_twice(app, ses
     assert session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
+def test_a_spool_entry_that_failed_after_opening_its_ticket_does_not_spoil_the_next_ones(
+    app, session: Session, clock, monkeypatch
+) -> None:
+    from ivr import spool
+    from ivr.views import _line
+
+    spool_dir = app.extensions["supportline.settings"].spool_dir
+    for n in (1, 2):
+        spool.spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
+                            call_params(CallSid="CA" + f"{n}{n}" * 16, RecordingUrl=f"https://r/{n}"), clock.now)
+    attach = spool.tickets.attach_recording
+    seen: list[object] = []
+
+    def fails_once(ticket, *args):  # a bug in the first entry, after its ticket was opened (and rolled back)
+        seen.append(ticket)
+        if len(seen) == 1:
+            raise RuntimeError("boom")
+        return attach(ticket, *args)
+
+    monkeypatch.setattr(spool.tickets, "attach_recording", fails_once)
+    with app.app_context():
+        assert replay_spool(session, spool_dir, _line()) == 1
+    session.commit()
+    assert session.scalars(select(Ticket.recording_url)).all() == ["https://r/2"]
+
+
+@pytest.mark.parametrize("field", ["CallDuration", "RecordingDuration"])
+def test_an_absurd_duration_is_kept_as_unknown_live_and_when_replayed(app, client, session: Session, clock, field) -> None:
+    from ivr import spool
+    from ivr.views import _line
+
+    absurd = "9" * 30
+    signed_post(client, "/ivr/voice", call_params())
+    signed_post(client, "/ivr/status", call_params(CallStatus="completed", **{field: absurd}))
+    row = session.scalar(select(CallLog).where(CallLog.call_sid == CALL_SID))
+    assert row is not None and row.status == "completed" and row.duration is None
+
+    spool_dir = app.extensions["supportline.settings"].spool_dir
+    spool.spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
+                        call_params(CallSid="CA" + "77" * 16, RecordingUrl="https://r/7", **{field: absurd}), clock.now)
+    spool.spool_request(spool_dir, "webhook", "/ivr/status",
+                        call_params(CallSid="CA" + "77" * 16, CallStatus="completed", **{field: absurd}), clock.now)
+    with app.app_context():
+        assert replay_spool(session, spool_dir, _line()) == 2
+    session.commit()
+    assert session.scalar(select(Ticket.recording_url).where(Ticket.call_sid == "CA" + "77" * 16)) == "https://r/7"
+
+
 def test_a_recording_that_arrives_after_the_status_callback_still_lands_on_the_ticket(client, session: Session) -> None:
     """A caller who hangs up mid-message: Twilio may send the status callback before the Record action."""
     for path, digits in [("/ivr/voice", None), ("/ivr/gather?step=main_menu&n=0", "1"),

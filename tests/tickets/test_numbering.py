@@ -142,6 +142,31 @@ def test_a_first_response_recorded_by_ticket_id_counts_once_and_acknowledges_onl
                                                           ("first_response", "Priya accepted the call")]
 
 
+def test_a_first_response_by_ticket_id_keeps_what_this_session_changed_on_that_ticket(session: Session) -> None:
+    ticket = open_ticket(session, severity=Severity.LOW, source="phone", now=NOW, calendar=CALENDAR)
+    session.commit()
+    assert [e.kind for e in ticket.events] == ["created"]
+    ticket.recording_url = "https://r/1"  # not flushed yet
+    note(ticket, NOW, "voicemail", "recording")  # joins the loaded timeline, written at the next flush
+
+    assert record_first_response_to(session, ticket.id, NOW + timedelta(minutes=1), "Priya", "accepted the call")
+    session.commit()
+
+    assert session.scalar(select(Ticket.recording_url).where(Ticket.id == ticket.id)) == "https://r/1"
+    assert [e.kind for e in ticket.events] == ["created", "voicemail", "first_response"]
+    assert ticket.status == "acknowledged"
+
+
+def test_a_ticket_written_in_a_transaction_that_rolled_back_leaves_the_session(session: Session) -> None:
+    gone = open_ticket(session, severity=Severity.LOW, source="phone", now=NOW, calendar=CALENDAR)
+    session.rollback()
+    assert gone not in session
+
+    kept = open_ticket(session, severity=Severity.HIGH, source="phone", now=NOW, calendar=CALENDAR)  # may reuse the id
+    session.commit()
+    assert session.scalars(select(Ticket.severity)).all() == ["high"] and kept.number == FIRST_TICKET_NUMBER
+
+
 def test_finding_a_ticket_by_number_ignores_garbage(session: Session) -> None:
     ticket = open_ticket(session, severity=Severity.LOW, source="phone", now=NOW, calendar=CALENDAR)
     session.commit()
