@@ -4,8 +4,9 @@ Every webhook of a call reads the call's `call_log` row, moves the call on and w
 what changed with the steps it logged. That is the line's hot path: a caller hears silence
 while it runs, and during an outage many callers run it at once. The ORM's identity map and
 unit of work cost several times what the statements themselves do (BENCHMARKS.md), so this
-path is one `SELECT … FOR UPDATE`, one `UPDATE` of the changed columns and one multi-row
-`INSERT` of the new steps. The admin pages, the API and engineer callbacks read and write the
+path is one `SELECT … FOR UPDATE` (a plain `SELECT` for a webhook that only reads), one
+`UPDATE` of the changed columns and one multi-row `INSERT` of the new steps (on PostgreSQL,
+one statement for both). The admin pages, the API and engineer callbacks read and write the
 same rows through the `CallLog` model.
 
 The ticket a call opened (or looked up) is an ORM `Ticket`, loaded on first use through the
