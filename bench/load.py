@@ -183,7 +183,7 @@ class LoadResult:
         return len(self.completed) / self.elapsed if self.elapsed else 0.0
 
     def add(self, other: LoadResult) -> None:
-        """Count `other` (a later slice of the same mode) in with this one."""
+        """Count `other` in with this one: a later slice of the same mode, or one client process's share."""
         for name, values in other.samples.items():
             self.samples[name].extend(values)
         self.completed += other.completed
@@ -193,12 +193,9 @@ class LoadResult:
         self.client_cpu += other.client_cpu
 
     def merge(self, other: dict) -> None:
-        for name, values in other["samples"].items():
-            self.samples[name].extend(values)
-        self.completed += other["completed"]
-        self.errors += other["errors"]
-        self.attempted += other["attempted"]
-        self.client_cpu += other.get("cpu", 0.0)
+        """Count in what one client process reported."""
+        self.add(LoadResult(samples=defaultdict(list, other["samples"]), completed=other["completed"],
+                            errors=other["errors"], attempted=other["attempted"], client_cpu=other.get("cpu", 0.0)))
 
 
 def _client(base_url: str, auth_token: str, threads: int, deadline: float | None, quota, index_base: int,

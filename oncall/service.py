@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from app import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, storable
@@ -49,14 +49,25 @@ def member_of(contact: Contact) -> Member:
                   email=contact.email)
 
 
-def rotation_in_force(session: Session, at: datetime) -> Rotation | None:
-    """The rotation version that applies at `at` (the newest saved no later than `at`)."""
-    return session.scalar(
-        select(Rotation)
-        .where(Rotation.effective_from <= at)
-        .order_by(Rotation.effective_from.desc(), Rotation.id.desc())
+_ROTATIONS = Rotation.__table__
+
+
+def _in_force_at(*what: Any) -> Select[Any]:
+    """`what` of the rotation version that applies at the bound `at`: the newest saved no later than it."""
+    return (
+        select(*what)
+        .where(_ROTATIONS.c.effective_from <= bindparam("at"))
+        .order_by(_ROTATIONS.c.effective_from.desc(), _ROTATIONS.c.id.desc())
         .limit(1)
     )
+
+
+_ROTATION_IN_FORCE = _in_force_at(Rotation)
+
+
+def rotation_in_force(session: Session, at: datetime) -> Rotation | None:
+    """The rotation version that applies at `at` (the newest saved no later than `at`)."""
+    return session.scalar(_ROTATION_IN_FORCE, {"at": at})
 
 
 def plan_of(rotation: Rotation) -> RotationPlan:
@@ -80,23 +91,16 @@ def _override_plans(rows: Any) -> list[OverridePlan]:
 
 
 # Who is on duty is asked while a caller waits for a ticket number: two Core statements, built once.
-_ROTATIONS = Rotation.__table__
 _CONTACT_COLUMNS = (Contact.id.label("contact_id"), Contact.name, Contact.phone, Contact.active, Contact.email)
-_IN_FORCE = (
-    select(
-        _ROTATIONS,
-        select(_ROTATIONS.c.effective_from)
-        .where(_ROTATIONS.c.effective_from > bindparam("at"))
-        .order_by(_ROTATIONS.c.effective_from)
-        .limit(1)
-        .scalar_subquery()
-        .label("next_start"),
-    )
-    .where(_ROTATIONS.c.effective_from <= bindparam("at"))
-    .order_by(_ROTATIONS.c.effective_from.desc(), _ROTATIONS.c.id.desc())
+_IN_FORCE = _in_force_at(
+    _ROTATIONS,
+    select(_ROTATIONS.c.effective_from)
+    .where(_ROTATIONS.c.effective_from > bindparam("at"))
+    .order_by(_ROTATIONS.c.effective_from)
     .limit(1)
-    .subquery("in_force")
-)
+    .scalar_subquery()
+    .label("next_start"),
+).subquery("in_force")
 # The rotation in force with its members in order, one row each (one row of NULL members if it has none).
 _ROTATION_AT = (
     select(_IN_FORCE, *_CONTACT_COLUMNS)
