@@ -6,9 +6,10 @@ as the tests empty it):
 1. load: the line served by the Procfile's `web:` command on a free loopback port, K
    concurrent complete calls (`ivr.phone.place_call` over HTTP, signed, following the TwiML)
    back to back and then paced; then a floor — a minimal Flask app answering the same fixed
-   TwiML, served by the same command — under the same calls. p50/p99/max per webhook,
-   complete calls per second, each as a ratio to the floor; CPU and peak memory of the
-   gunicorn processes (from /proc); whether every ticket was committed.
+   TwiML, served by the same command — and a bound — the least the contract asks of each
+   webhook, on the database driver (`bench/bound.py`) — under the same calls. p50/p99/max per
+   webhook, complete calls per second, each as a ratio to the floor; CPU and peak memory of
+   the gunicorn processes (from /proc); whether every ticket was committed.
 2. scale: who is on duty (and the calendar feed) with ten years of history and 10,000
    overrides; ticket list and lookup with 1,000,000 tickets; the call log (API and admin
    page) with 1,000,000 calls; a whole call on that database — each as a ratio to a small one.
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, url in databases if not args.skip_load else ():
             shown = url if name == "SQLite" else url.rsplit("@", 1)[-1]
             entry = results["databases"].setdefault(name, {})
-            print(f"\n== {name} ({shown}): the line against the floor")
+            print(f"\n== {name} ({shown}): the line against the floor and the bound")
             os.sync()
             run = load_run(name.lower(), url, workdir, modes, concurrency=args.concurrency,
                            processes=args.processes, warmup_calls=args.concurrency, rounds=max(1, args.rounds),
@@ -157,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
 def _load_json(run) -> dict:
     from bench.load import percentile
 
-    out = {"line_command": run.line_command, "floor_command": run.floor_command, "integrity": run.integrity}
-    for side, served in (("line", run.line), ("floor", run.floor)):
+    out = {"line_command": run.line_command, "floor_command": run.floor_command, "bound_command": run.bound_command,
+           "integrity": run.integrity}
+    for side, served in (("line", run.line), ("floor", run.floor), ("bound", run.bound)):
         out[side] = {"peak_rss_kb": served.peak_rss_kb, "total_hwm_kb": served.total_hwm_kb,
                      "worker_hwm_kb": served.worker_hwm_kb, "modes": {}}
         for mode, r in served.runs.items():

@@ -1,8 +1,10 @@
-"""One database's load run: the line under K concurrent calls, then the floor under the same requests.
+"""One database's load run: the line under K concurrent calls, then the bound and the floor under
+the same requests.
 
 Each server is started once (the Procfile's `web:` command) and warmed up; then each mode
-(back to back, paced) runs against it while its processes are watched. The floor gets, per
-mode, exactly as many calls as the line was given, so both answer the same requests.
+(back to back, paced) runs against it while its processes are watched. The bound
+(`bench/bound.py`) and the floor get, per mode, exactly as many calls as the line was given, so
+all three answer the same requests.
 """
 
 from __future__ import annotations
@@ -66,8 +68,10 @@ class LoadRun:
     database: str
     line: Served
     floor: Served
+    bound: Served
     line_command: str
     floor_command: str
+    bound_command: str
     integrity: dict[str, object]
 
 
@@ -165,12 +169,12 @@ def check_integrity(database_url: str, completed: list[str]) -> dict[str, object
 
 def load_run(database: str, database_url: str, workdir: Path, modes: list[Mode], *, concurrency: int,
              processes: int, warmup_calls: int, rounds: int = 3, log=print) -> LoadRun:
-    """The line on `database_url` and the floor under each mode's load, taking turns.
+    """The line on `database_url`, the bound and the floor under each mode's load, taking turns.
 
-    Both servers run side by side, idle but for the one being measured. Each mode is cut into
-    `rounds` slices: the line runs for a slice of the mode's duration, then the floor gets as
-    many calls as the line was given. On a shared machine the load from other work drifts over
-    a minute; taking turns puts that drift on both sides of each ratio instead of on one.
+    The servers run side by side, idle but for the one being measured. Each mode is cut into
+    `rounds` slices: the line runs for a slice of the mode's duration, then the bound and the
+    floor each get as many calls as the line was given. On a shared machine the load from other
+    work drifts over a minute; taking turns puts that drift on every side of each ratio.
     """
     auth_token = secrets.token_hex(20)
     fresh_database(database_url)
@@ -186,32 +190,42 @@ def load_run(database: str, database_url: str, workdir: Path, modes: list[Mode],
                   workdir / f"line-{database}.log")
     floor_command = with_app(web, "bench.floor:create_app()")
     floor = Server(f"floor ({database})", floor_command, {}, workdir / f"floor-{database}.log", port=free_port())
-    line_served, floor_served = Served(), Served()
+    bound_command = with_app(web, "bench.bound:create_app()")
+    bound = Server(f"bound ({database})", bound_command, {}, workdir / f"bound-{database}.log", port=free_port())
+    # The bound's tables: beside the line's on PostgreSQL (emptied with them), a file of their own on SQLite.
+    bound_database = f"sqlite:///{workdir / f'bound-{database}.sqlite3'}" if database_url.startswith("sqlite") \
+        else database_url
+    served = {"line": Served(), "bound": Served(), "floor": Served()}
     load = {"concurrency": concurrency, "processes": processes}
-    with line, floor:
+    with line, floor, bound:
         warm = _warm_up(line, auth_token, calls=warmup_calls, **load)
-        table_path = workdir / f"floor-{database}.json"
-        table_path.write_text(json.dumps(floor_table(warm.records, line.base_url, floor.base_url), indent=1))
-        # The floor never connects to the database, but gunicorn.conf.py sizes both servers by its URL.
-        floor.env = {**os.environ, "DATABASE_URL": database_url, "BENCH_FLOOR_TWIML": str(table_path)}
-        _warm_up(floor, auth_token, calls=warmup_calls, **load)
-        log(f"  {concurrency} concurrent calls per mode, line and floor taking turns in {rounds} rounds "
+        for server, extra in ((floor, {}), (bound, {"BENCH_BOUND_DATABASE": bound_database,
+                                                    "TWILIO_AUTH_TOKEN": auth_token})):
+            table_path = workdir / f"{server.name.split()[0]}-{database}.json"
+            table_path.write_text(json.dumps(floor_table(warm.records, line.base_url, server.base_url), indent=1))
+            # gunicorn.conf.py sizes every server by DATABASE_URL, which only the line opens.
+            server.env = {**os.environ, "DATABASE_URL": database_url, "BENCH_FLOOR_TWIML": str(table_path), **extra}
+            _warm_up(server, auth_token, calls=warmup_calls, **load)
+        log(f"  {concurrency} concurrent calls per mode, line, bound and floor taking turns in {rounds} rounds "
             f"({warmup_calls} warm-up calls each first)")
         for mode in modes:
             for _ in range(rounds):
-                slice_ = _measured(line, line_served.runs, mode, lambda: run_load(
+                slice_ = _measured(line, served["line"].runs, mode, lambda: run_load(
                     line.base_url, auth_token, duration=mode.duration / rounds, think=mode.think, **load))
-                _measured(floor, floor_served.runs, mode, lambda: run_load(
-                    floor.base_url, auth_token, calls=slice_.attempted, think=mode.think, **load))
-            for who, served in (("line", line_served), ("floor", floor_served)):
-                run = served.runs[mode.name].load
+                for server, who in ((bound, "bound"), (floor, "floor")):
+                    _measured(server, served[who].runs, mode, lambda: run_load(
+                        server.base_url, auth_token, calls=slice_.attempted, think=mode.think, **load))
+            for who, one in served.items():
+                run = one.runs[mode.name].load
                 log(f"    {mode.name}, {who}: {len(run.completed)} calls, {run.requests} webhooks, "
                     f"{len(run.errors)} errors in {run.elapsed:.1f} s")
-        _finish(line, line_served)
-        _finish(floor, floor_served)
-    line_served.problems = _problems(line)
-    floor_served.problems = _problems(floor)
+        for server, who in ((line, "line"), (bound, "bound"), (floor, "floor")):
+            _finish(server, served[who])
+    for server, who in ((line, "line"), (bound, "bound"), (floor, "floor")):
+        served[who].problems = _problems(server)
+    line_served, floor_served, bound_served = served["line"], served["floor"], served["bound"]
     completed = warm.completed + [sid for run in line_served.runs.values() for sid in run.load.completed]
     integrity = check_integrity(database_url, completed)
     integrity["calls_attempted"] = warm.attempted + sum(run.load.attempted for run in line_served.runs.values())
-    return LoadRun(database, line_served, floor_served, line_command, floor_command, integrity)
+    return LoadRun(database, line_served, floor_served, bound_served, line_command, floor_command, bound_command,
+                   integrity)
