@@ -13,6 +13,10 @@ implementation of the line can skip, and nothing more:
   with the `COMMIT`. The first call of a CallSid adds one (its row's id);
 - build TwiML of the same shape with `twilio.twiml.voice_response`.
 
+It leaves out work the contract does ask for — who is on duty before the Dial, the caller's
+number in E.164, the SLA deadline, what the texts and prompts say — so whatever it costs, any
+implementation of the line costs at least as much: it is a lower bound, not a rival design.
+
 It answers with the TwiML the line gave in the warm-up call (as the floor does), so the
 scripted phone takes the same path. Its statements go through the driver (`sqlite3`,
 psycopg) without SQLAlchemy, the ORM, URL building or the call flow, on tables of its own
