@@ -1,11 +1,19 @@
-"""How the Procfile's `web:` command is served: gunicorn.conf.py sizes the web tier by its database."""
+"""How the Procfile's `web:` command is served: gunicorn.conf.py sizes the web tier by its database,
+and on SQLite each web process copies the write-ahead log back from a thread of its own."""
 
 from __future__ import annotations
 
+import gc
 import runpy
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from app import WalCheckpoints, engine_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,3 +44,62 @@ def test_postgresql_gets_two_web_processes(monkeypatch: pytest.MonkeyPatch, url:
 def test_web_concurrency_overrides_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     assert web_processes(monkeypatch, DATABASE_URL="postgresql://db/line", WEB_CONCURRENCY="4") == 4
     assert web_processes(monkeypatch, WEB_CONCURRENCY="3") == 3
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    """post_worker_init freezes the garbage collector's view of this process; give it back."""
+    yield
+    gc.unfreeze()
+
+
+def _post_worker_init(app: Flask) -> None:
+    """What gunicorn does once a web process has loaded the app."""
+    runpy.run_path(str(ROOT / "gunicorn.conf.py"))["post_worker_init"](SimpleNamespace(wsgi=app))
+
+
+def test_a_web_process_keeps_what_it_loaded_out_of_full_garbage_collections() -> None:
+    gc.unfreeze()
+    _post_worker_init(Flask("any app served with these settings"))
+    assert gc.get_freeze_count() > 0
+
+
+def test_a_web_process_on_an_sqlite_file_checkpoints_in_a_thread_of_its_own(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'line.db'}")
+    _post_worker_init(app)
+    checkpoints = app.extensions["supportline.wal_checkpoints"]
+    try:
+        assert checkpoints.running
+    finally:
+        checkpoints.stop()
+    assert not checkpoints.running
+
+
+def test_a_web_process_on_postgresql_runs_no_checkpoint_thread(make_app: Callable[..., Flask]) -> None:
+    app = make_app(DATABASE_URL="postgresql://line@db.invalid/line")  # never connected to
+    _post_worker_init(app)
+    assert "supportline.wal_checkpoints" not in app.extensions
+
+
+def test_another_app_served_with_these_settings_is_left_alone() -> None:
+    app = Flask("floor")
+    _post_worker_init(app)
+    assert app.extensions == {}
+
+
+def test_a_checkpoint_pass_copies_the_log_back_while_a_request_holds_the_write_lock(tmp_path: Path) -> None:
+    engine = engine_for(f"sqlite:///{tmp_path / 'line.db'}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE steps (id INTEGER PRIMARY KEY, what TEXT)"))
+        for n in range(20):
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO steps (what) VALUES (:what)"), {"what": f"step {n}"})
+        with engine.connect() as request:  # a request holding the write lock (BEGIN IMMEDIATE) meanwhile
+            request.execute(text("SELECT COUNT(*) FROM steps"))
+            busy, pages, copied = WalCheckpoints(engine).checkpoint()
+        assert (busy, copied) == (0, pages) and pages > 0
+    finally:
+        engine.dispose()
