@@ -144,8 +144,8 @@ class WalCheckpoints:
     """Copies SQLite's write-ahead log back into the database file from a thread of the web process.
 
     Left to itself SQLite does that in whichever commit takes the log past 1,000 pages, and
-    that request waits for the copy and its fsyncs (about 4 ms; in process it put the
-    ticket-opening key's p99 at 5.2 ms against 2.2 ms without it, BENCHMARKS.md). A PASSIVE
+    that request waits for the copy and its fsyncs (about 4 ms; in process at 8 calls a second
+    the ticket-opening key's p99 was 5.3 ms, and 3.3 ms with this thread, BENCHMARKS.md). A PASSIVE
     checkpoint waits for no reader or writer, so requests go on meanwhile. SQLite's own
     checkpoint stays on as the net for a burst between two passes, and for processes (the
     worker, the CLI) that run no thread.
@@ -158,6 +158,7 @@ class WalCheckpoints:
     def __init__(self, engine: Engine, interval: float = INTERVAL_SECONDS) -> None:
         self.engine = engine
         self.interval = interval
+        self._failing = False
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-wal-checkpoints", daemon=True)
 
@@ -185,19 +186,29 @@ class WalCheckpoints:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    def run_once(self) -> None:
+        """One pass of the thread: a failure is logged when it starts, not once a second."""
+        try:
+            self.checkpoint()
+        except Exception:  # the next pass tries again; SQLite's own checkpoint is still there
+            if not self._failing:
+                log.warning("background WAL checkpoints are failing", exc_info=True)
+            self._failing = True
+        else:
+            if self._failing:
+                log.info("background WAL checkpoints work again")
+            self._failing = False
+
     def _run(self) -> None:
         while not self._stopped.wait(self.interval):
-            try:
-                self.checkpoint()
-            except Exception:  # the next pass tries again; SQLite's own checkpoint is still there
-                log.warning("a background WAL checkpoint failed", exc_info=True)
+            self.run_once()
 
 
 def start_wal_checkpoints(app: Flask) -> WalCheckpoints | None:
     """In a web process on an SQLite file, checkpoint in a thread (gunicorn.conf.py calls this)."""
     engine: Engine = app.extensions["supportline.engine"]
-    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
-        return None
+    if engine.dialect.name != "sqlite" or not engine.url.database or not Path(engine.url.database).is_file():
+        return None  # not SQLite, in memory, or not made yet (a checkpoint would create an empty file)
     checkpoints = WalCheckpoints(engine).start()
     app.extensions["supportline.wal_checkpoints"] = checkpoints
     return checkpoints

@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                            processes=args.processes, warmup_calls=args.concurrency, rounds=max(1, args.rounds),
                            log=print)
             ratios = report.print_load(run, modes, args.concurrency)
-            loads[name] = (ratios, sum(len(r.load.errors) for r in run.line.runs.values()), run.integrity)
+            # An error on any of the three servers counts: a floor or bound that failed makes every ratio moot.
+            errors = sum(len(r.load.errors) for served in (run.line, run.floor, run.bound) for r in served.runs.values())
+            loads[name] = (ratios, errors, run.integrity)
             entry["load"] = _load_json(run)
         for name, url in databases if not args.skip_scale else ():
             entry = results["databases"].setdefault(name, {})

@@ -8,7 +8,9 @@ implementation of the line can skip, and nothing more:
 - in one transaction on the line's kind of database: read the call's row (`FOR UPDATE` on
   PostgreSQL; SQLite's `BEGIN IMMEDIATE`), write its new step and the step's log row, and
   commit; the ticket-opening key also takes the next ticket number, writes the ticket and
-  queues the engineer's text; the whisper only reads the call and its ticket, as the line's does.
+  queues the engineer's text; the whisper only reads the call and its ticket (on SQLite without
+  the writer's lock), as the line's does. On SQLite a thread copies the write-ahead log back, as
+  in the line's web process (`app.WalCheckpoints`).
   On PostgreSQL that is two round trips (psycopg's pipeline mode): the read, then every write
   with the `COMMIT`. The first call of a CallSid adds one (its row's id);
 - build TwiML of the same shape with `twilio.twiml.voice_response`.
@@ -40,6 +42,7 @@ from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
+from app import WalCheckpoints, engine_for
 from bench.floor import table_key
 
 _SCHEMA = (
@@ -106,9 +109,24 @@ class _Database:
         """Statements sent in one round trip where the driver can (psycopg's pipeline mode)."""
         return nullcontext() if self.sqlite else connection.pipeline()
 
-    def begin(self, cursor: Any) -> None:
+    def begin(self, cursor: Any, *, writing: bool = True) -> None:
         if self.sqlite:
-            cursor.execute("BEGIN IMMEDIATE")  # as the line: a webhook's transaction takes the writer's lock
+            # As the line: a webhook that writes takes the writer's lock as it begins.
+            cursor.execute("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    def rollback(self, connection: Any) -> None:
+        """After a failed statement: this thread's connection back to no transaction, or dropped."""
+        try:
+            if self.sqlite:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+            elif not connection.closed:
+                connection.rollback()
+        except Exception:
+            self.close()
+            raise
+        if not self.sqlite and connection.closed:
+            self.local.connection = None
 
     def commit(self, connection: Any, cursor: Any) -> None:
         if self.sqlite:
@@ -144,13 +162,23 @@ def _open_ticket(db: _Database, cursor: Any, call_id: int, caller: str | None, n
 
 
 def _record(db: _Database, call_sid: str, step: str, digits: str | None, caller: str | None) -> None:
-    """The webhook's one transaction: on PostgreSQL two round trips, the read and then the writes with COMMIT."""
-    now = datetime.now(timezone.utc).isoformat()
+    """The webhook's one transaction; a failed one is rolled back, so the next webhook starts clean."""
     connection = db.connection()
+    try:
+        _transaction(db, connection, call_sid, step, digits, caller)
+    except BaseException:
+        db.rollback(connection)
+        raise
+
+
+def _transaction(db: _Database, connection: Any, call_sid: str, step: str, digits: str | None,
+                 caller: str | None) -> None:
+    """On PostgreSQL two round trips: the read, then the writes with COMMIT (the whisper: one)."""
+    now = datetime.now(timezone.utc).isoformat()
     cursor = connection.cursor()
     if request.path == WHISPER_PATH:
         with db.together(connection):
-            db.begin(cursor)
+            db.begin(cursor, writing=False)
             cursor.execute(db.sql("SELECT c.seq, t.number, t.severity FROM bound_calls c "
                                   "LEFT JOIN bound_tickets t ON t.id = c.ticket_id WHERE c.call_sid = ?"), (call_sid,))
             db.commit(connection, cursor)
@@ -194,6 +222,9 @@ def create_app() -> Flask:
     validator = RequestValidator(os.environ["TWILIO_AUTH_TOKEN"])
     app = Flask(__name__)
     app.extensions["bench.bound"] = db
+    if db.sqlite:
+        # As the line's web process: the write-ahead log is copied back by a thread, not in a webhook.
+        app.extensions["bench.bound.checkpoints"] = WalCheckpoints(engine_for(db.url)).start()
 
     @app.get("/healthz")
     def health() -> dict[str, str]:

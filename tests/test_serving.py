@@ -4,6 +4,7 @@ and on SQLite each web process copies the write-ahead log back from a thread of 
 from __future__ import annotations
 
 import gc
+import logging
 import runpy
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,6 +68,7 @@ def test_a_web_process_keeps_what_it_loaded_out_of_full_garbage_collections() ->
 def test_a_web_process_on_an_sqlite_file_checkpoints_in_a_thread_of_its_own(
     make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
+    (tmp_path / "line.db").touch()  # `flask upgrade-db` made it before any web process starts
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'line.db'}")
     _post_worker_init(app)
     checkpoints = app.extensions["supportline.wal_checkpoints"]
@@ -75,6 +77,30 @@ def test_a_web_process_on_an_sqlite_file_checkpoints_in_a_thread_of_its_own(
     finally:
         checkpoints.stop()
     assert not checkpoints.running
+
+
+def test_no_checkpoint_thread_makes_an_sqlite_file_that_is_not_there(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'not-made-yet.db'}")
+    _post_worker_init(app)
+    assert "supportline.wal_checkpoints" not in app.extensions
+    assert not (tmp_path / "not-made-yet.db").exists()
+
+
+def test_failing_checkpoints_are_logged_when_they_start_and_stop_not_every_pass(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = engine_for(f"sqlite:///{tmp_path / 'gone' / 'line.db'}")  # its folder is not there
+    checkpoints = WalCheckpoints(engine)
+    with caplog.at_level(logging.INFO, logger="supportline"):
+        for _ in range(3):
+            checkpoints.run_once()
+        (tmp_path / "gone").mkdir()
+        checkpoints.run_once()
+    engine.dispose()
+    assert [record.getMessage() for record in caplog.records] == [
+        "background WAL checkpoints are failing", "background WAL checkpoints work again"]
 
 
 def test_a_web_process_on_postgresql_runs_no_checkpoint_thread(make_app: Callable[..., Flask]) -> None:
