@@ -20,9 +20,10 @@ number in E.164, the SLA deadline, what the texts and prompts say — so whateve
 implementation of the line costs at least as much: it is a lower bound, not a rival design.
 
 It answers with the TwiML the line gave in the warm-up call (as the floor does), so the
-scripted phone takes the same path. Its statements go through the driver (`sqlite3`,
-psycopg) without SQLAlchemy, the ORM, URL building or the call flow, on tables of its own
-(`bound_*`). What the line costs above the bound is the cost of how the line is written; what
+scripted phone takes the same path. Its statements go straight to the driver connection
+(`sqlite3`, psycopg; taken from an engine made by `app.engine_for`, so it is opened with the
+line's settings) without SQLAlchemy's execution layer, the ORM, URL building or the call flow, on
+tables of its own (`bound_*`). What the line costs above the bound is the cost of how the line is written; what
 the bound costs above the floor is what the database and the signature cost on this machine.
 
 `BENCH_FLOOR_TWIML` names the floor's table; `BENCH_BOUND_DATABASE` is the database URL
@@ -61,46 +62,39 @@ WHISPER_PATH = "/ivr/whisper"
 
 
 class _Database:
-    """One driver connection per thread; `?` placeholders, rewritten for psycopg."""
+    """One pooled driver connection per thread, opened as the line opens its own (`app.engine_for`:
+    SQLite's pragmas, psycopg for PostgreSQL); `?` placeholders, rewritten for psycopg."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.sqlite = url.startswith("sqlite")
+        self.engine = engine_for(url)
+        self.sqlite = self.engine.dialect.name == "sqlite"
         self.local = threading.local()
 
-    def connect(self) -> Any:
-        if self.sqlite:
-            import sqlite3
-
-            connection = sqlite3.connect(self.url.split(":///", 1)[1], isolation_level=None, check_same_thread=False)
-            # The line's own pragmas (app.py): WAL, wait for the writer, no fsync per commit.
-            for pragma in ("journal_mode=WAL", "busy_timeout=10000", "synchronous=NORMAL"):
-                connection.execute(f"PRAGMA {pragma}")
-            return connection
-        import psycopg
-
-        return psycopg.connect(self.url.replace("postgresql+psycopg", "postgresql"))
-
     def create_tables(self) -> None:
-        connection = self.connect()
         key = "INTEGER PRIMARY KEY" if self.sqlite else "SERIAL PRIMARY KEY"
-        for statement in _SCHEMA:
-            connection.execute(statement.format(key=key))
-        connection.commit()
-        connection.close()
+        with self.engine.begin() as connection:
+            for statement in _SCHEMA:
+                connection.exec_driver_sql(statement.format(key=key))
 
     def connection(self) -> Any:
-        connection = getattr(self.local, "connection", None)
-        if connection is None:
-            connection = self.local.connection = self.connect()
-        return connection
+        """This thread's driver connection (`sqlite3` or psycopg), checked out once and kept."""
+        pooled = getattr(self.local, "pooled", None)
+        if pooled is None:
+            pooled = self.local.pooled = self.engine.raw_connection()
+        return pooled.driver_connection
+
+    def _replace(self) -> None:
+        """Drop this thread's connection for good: the next webhook gets a fresh one."""
+        self.local.pooled.invalidate()
+        self.local.pooled = None
 
     def close(self) -> None:
-        """Close this thread's connection, if it has one."""
-        connection = getattr(self.local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self.local.connection = None
+        """Give back this thread's connection and close the pool's (when the bound is done)."""
+        pooled = getattr(self.local, "pooled", None)
+        if pooled is not None:
+            self.local.pooled = None
+            pooled.close()
+        self.engine.dispose()
 
     def sql(self, statement: str) -> str:
         return statement if self.sqlite else statement.replace("?", "%s")
@@ -123,10 +117,10 @@ class _Database:
             elif not connection.closed:
                 connection.rollback()
         except Exception:
-            self.close()
+            self._replace()
             raise
         if not self.sqlite and connection.closed:
-            self.local.connection = None
+            self._replace()
 
     def commit(self, connection: Any, cursor: Any) -> None:
         if self.sqlite:
@@ -224,7 +218,7 @@ def create_app() -> Flask:
     app.extensions["bench.bound"] = db
     if db.sqlite:
         # As the line's web process: the write-ahead log is copied back by a thread, not in a webhook.
-        app.extensions["bench.bound.checkpoints"] = WalCheckpoints(engine_for(db.url)).start()
+        app.extensions["bench.bound.checkpoints"] = WalCheckpoints(db.engine).start()
 
     @app.get("/healthz")
     def health() -> dict[str, str]:

@@ -195,7 +195,8 @@ def load_run(database: str, database_url: str, workdir: Path, modes: list[Mode],
     # The bound's tables: beside the line's on PostgreSQL (emptied with them), a file of their own on SQLite.
     bound_database = f"sqlite:///{workdir / f'bound-{database}.sqlite3'}" if database_url.startswith("sqlite") \
         else database_url
-    served = {"line": Served(), "bound": Served(), "floor": Served()}
+    servers = {"line": line, "bound": bound, "floor": floor}  # the order they take turns in
+    served = {who: Served() for who in servers}
     load = {"concurrency": concurrency, "processes": processes}
     with line, floor, bound:
         warm = _warm_up(line, auth_token, calls=warmup_calls, **load)
@@ -212,20 +213,21 @@ def load_run(database: str, database_url: str, workdir: Path, modes: list[Mode],
             for _ in range(rounds):
                 slice_ = _measured(line, served["line"].runs, mode, lambda: run_load(
                     line.base_url, auth_token, duration=mode.duration / rounds, think=mode.think, **load))
-                for server, who in ((bound, "bound"), (floor, "floor")):
+                for who in ("bound", "floor"):
+                    server = servers[who]
                     _measured(server, served[who].runs, mode, lambda: run_load(
                         server.base_url, auth_token, calls=slice_.attempted, think=mode.think, **load))
             for who, one in served.items():
                 run = one.runs[mode.name].load
                 log(f"    {mode.name}, {who}: {len(run.completed)} calls, {run.requests} webhooks, "
                     f"{len(run.errors)} errors in {run.elapsed:.1f} s")
-        for server, who in ((line, "line"), (bound, "bound"), (floor, "floor")):
+        for who, server in servers.items():
             _finish(server, served[who])
-    for server, who in ((line, "line"), (bound, "bound"), (floor, "floor")):
+    for who, server in servers.items():
         served[who].problems = _problems(server)
-    line_served, floor_served, bound_served = served["line"], served["floor"], served["bound"]
-    completed = warm.completed + [sid for run in line_served.runs.values() for sid in run.load.completed]
+    line_runs = served["line"].runs.values()
+    completed = warm.completed + [sid for run in line_runs for sid in run.load.completed]
     integrity = check_integrity(database_url, completed)
-    integrity["calls_attempted"] = warm.attempted + sum(run.load.attempted for run in line_served.runs.values())
-    return LoadRun(database, line_served, floor_served, bound_served, line_command, floor_command, bound_command,
-                   integrity)
+    integrity["calls_attempted"] = warm.attempted + sum(run.load.attempted for run in line_runs)
+    return LoadRun(database, served["line"], served["floor"], served["bound"], line_command, floor_command,
+                   bound_command, integrity)

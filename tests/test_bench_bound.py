@@ -68,9 +68,9 @@ def bound(request: pytest.FixtureRequest, tmp_path: Path,
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     app = create_app()
     yield app.test_client(), rows
-    app.extensions["bench.bound"].close()
     if "bench.bound.checkpoints" in app.extensions:
         app.extensions["bench.bound.checkpoints"].stop()
+    app.extensions["bench.bound"].close()
     if request.param == "postgresql":  # the line's schema tests expect only the line's tables
         with psycopg.connect(plain, autocommit=True) as connection:
             connection.execute("DROP TABLE IF EXISTS " + ", ".join(BOUND_TABLES))
