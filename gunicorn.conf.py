@@ -7,7 +7,7 @@ process per core. `WEB_CONCURRENCY` (which Heroku sets by dyno size) overrides b
 
 Once a web process has loaded its app, what it loaded is frozen out of the garbage
 collector's full passes, and on SQLite it copies the write-ahead log back from a thread of its
-own (`app.WalCheckpoints`): both would otherwise stop a webhook now and then (BENCHMARKS.md).
+own (`core.db.WalCheckpoints`): both would otherwise stop a webhook now and then (BENCHMARKS.md).
 """
 
 import gc
@@ -23,7 +23,7 @@ def post_worker_init(worker) -> None:
     """Once a web process has loaded its app: SQLite's checkpoints to a thread, the app out of full GC passes."""
     # Only the line has a database: the bench serves its floor with these settings too.
     if "supportline.engine" in getattr(worker.wsgi, "extensions", {}):
-        from app import start_wal_checkpoints
+        from core.db import start_wal_checkpoints
 
         start_wal_checkpoints(worker.wsgi)
     # The modules and the app live as long as the process. A full collection scanned all of

@@ -4,7 +4,7 @@ For SQLite (always) and PostgreSQL (when TEST_DATABASE_URL is set; that database
 as the tests empty it):
 
 1. load: the line served by the Procfile's `web:` command on a free loopback port, K
-   concurrent complete calls (`ivr.phone.place_call` over HTTP, signed, following the TwiML)
+   concurrent complete calls (`phonesim.place_call` over HTTP, signed, following the TwiML)
    back to back and then paced; then a floor — a minimal Flask app answering the same fixed
    TwiML, served by the same command — and a bound — the least the contract asks of each
    webhook, on the database driver (`bench/bound.py`) — under the same calls. p50/p99/max per

@@ -43,7 +43,7 @@ from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import WalCheckpoints, engine_for
+from core.db import WalCheckpoints, engine_for
 from bench.floor import table_key
 
 _SCHEMA = (

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from app import engine_for, upgrade_schema
+from core.db import engine_for, upgrade_schema
 
 FIRST_TICKET_NUMBER = 10001
 SEVERITIES = ("critical", "high", "normal", "low")

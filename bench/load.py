@@ -1,6 +1,6 @@
 """K concurrent complete calls against a served line, as Twilio would place them.
 
-Each call is `ivr.phone.place_call` over `HttpTransport`: signed webhooks, the returned TwiML
+Each call is `phonesim.place_call` over `HttpTransport`: signed webhooks, the returned TwiML
 followed verb by verb. The script is the common one under an outage: new issue (1), critical
 (1), call me back at this number (1) — which opens the ticket and texts the engineer — then
 the line dials the engineer on duty, plays the whisper, the engineer accepts (1), the call
@@ -37,7 +37,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from bench.data import caller_number
-from ivr.phone import (
+from phonesim import (
     Answer,
     CallRecord,
     Engineer,

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import text
 
-from app import engine_for
+from core.db import engine_for
 from bench.data import fresh_database, seed_team
 from bench.floor import table_key
 from bench.load import EXPECTED, LoadResult, run_load

@@ -23,7 +23,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from app import create_app, engine_for
+from app import create_app
+from core.db import engine_for
 from bench.data import (
     FIRST_TICKET_NUMBER,
     History,
@@ -91,13 +92,13 @@ class Line:
         })
         self.engine = self.app.extensions["supportline.engine"]
         self.client: FlaskClient = self.app.test_client()
-        from oncall.access import issue_api_token
+        from staff.tokens import issue_api_token
 
         with Session(self.engine) as session:
             self.token = issue_api_token(session, "bench", now)
         self.admin = False
         if "call_pages.calls" in self.app.view_functions:
-            from oncall.access import create_admin
+            from staff.admins import create_admin
 
             with Session(self.engine) as session:
                 create_admin(session, "bench", "bench-password-1234", now)
@@ -124,7 +125,7 @@ class Line:
 def whole_call(line: Line) -> None:
     """One scripted call (8 webhooks) through the app, as the load test places it."""
     from bench.load import ENGINEERS, EXPECTED, KEYS, SUPPORT_NUMBER, label
-    from ivr.phone import FlaskClientTransport, ScriptedCaller, place_call
+    from phonesim import FlaskClientTransport, ScriptedCaller, place_call
 
     record = place_call(
         voice_url="http://127.0.0.1/ivr/voice", status_callback_url="http://127.0.0.1/ivr/status",

@@ -13,15 +13,14 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import db, rows_and_more
+from core.db import db, rows_and_more
 from ivr.models import CallLog
 from ivr.views import CALL_SID
-from oncall.access import ApiError, api_token_required, handle_api_errors
-from oncall.api import count_of, page, page_args
+from staff.tokens import api_token_required
+from web.api import ApiError, count_of, handle_api_errors, page, page_args
 
 bp = Blueprint("calls_api", __name__, url_prefix="/api")
 handle_api_errors(bp)
-
 
 
 def call_json(call: CallLog) -> dict[str, Any]:

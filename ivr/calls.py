@@ -18,7 +18,7 @@ from ivr import flow, live_call
 from ivr.flow import CallerInput, Effect, Notice, Step
 from ivr.live_call import LiveCall
 from ivr.menus import ACCEPT_KEY
-from oncall.phones import to_e164
+from core.phones import to_e164
 from oncall.schedule import Duty
 from oncall.service import duty_at
 from tickets import notify

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ivr.menus import CALLBACK_MENU, CONFIRM_MENU, MAIN_MENU, MAX_TRIES, SEVERITY_MENU, entered_digits
-from oncall.phones import to_e164
+from core.phones import to_e164
 from tickets.sla import Severity
 
 

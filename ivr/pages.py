@@ -1,4 +1,8 @@
-"""The admin pages for the call log: every call, and each call's steps from ringing to hang-up."""
+"""The admin pages for the call log: every call, and each call's steps from ringing to hang-up.
+
+The ticket page shows a ticket's calls through `calls_of_ticket`, offered here as a template
+global: tickets know nothing of the call log, the call log knows its tickets.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +12,16 @@ from flask import Blueprint, flash, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import db
+from core.db import db
 from ivr.models import CallLog
-from oncall.admin import current_page, login_required, page_of, protect_pages
+from staff.admins import login_required
+from web.pages import current_page, missing, page_of, protect_pages
 
 bp = Blueprint("call_pages", __name__, url_prefix="/admin/calls", template_folder="templates")
 protect_pages(bp)
 
 OUTCOMES = ("connected", "voicemail", "status_lookup", "abandoned", "fallback")
 MAX_CALL_SID_LENGTH = 64
-
-
-@bp.app_template_filter("call_length")
-def call_length(value: int | None) -> str:
-    """A call's length for people: "1 min 28 s"."""
-    if value is None:
-        return "—"
-    minutes, rest = divmod(value, 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 @bp.get("/")
@@ -51,6 +47,11 @@ def call(call_sid: str) -> Any:
     if len(call_sid) <= MAX_CALL_SID_LENGTH:
         found = db().scalar(select(CallLog).where(CallLog.call_sid == call_sid))
     if found is None:
-        flash(f"There is no call {call_sid}.", "error")
-        return render_template("oncall/missing.html"), 404
+        return missing(f"There is no call {call_sid}.")
     return render_template("ivr/call.html", call=found)
+
+
+@bp.app_template_global("calls_of_ticket")
+def calls_of_ticket(ticket_id: int) -> list[CallLog]:
+    """The calls about a ticket, oldest first: the call log offers them to the ticket's page."""
+    return list(db().scalars(select(CallLog).where(CallLog.ticket_id == ticket_id).order_by(CallLog.started_at)))

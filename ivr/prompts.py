@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from oncall.phones import spoken_digits, spoken_phone
+from core.phones import spoken_digits, spoken_phone
 
 GREETING = "Thank you for calling support."
 MAIN_MENU = (

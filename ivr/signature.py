@@ -15,7 +15,7 @@ from typing import Any
 from flask import abort, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from app import current_settings
+from core.settings import current_settings
 
 log = logging.getLogger(__name__)
 

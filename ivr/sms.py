@@ -15,10 +15,12 @@ from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
-from app import current_clock, current_settings, db
+from core.clock import current_clock
+from core.db import db
+from core.settings import current_settings
 from ivr.signature import signed_by_twilio
 from oncall.models import Contact
-from oncall.phones import to_e164
+from core.phones import to_e164
 from oncall.service import duty_at
 from tickets import messages
 from tickets.service import (
@@ -29,7 +31,6 @@ from tickets.service import (
     start_callback,
     update_ticket,
 )
-from tickets.sla import business_calendar
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def obey(command: Command, contact: Contact) -> str:
     ticket = find_ticket(session, command.ticket or "")
     if ticket is None:
         return messages.no_such_ticket(command.ticket or "")
-    calendar = business_calendar(settings.support_timezone, settings.support_holidays)
+    calendar = settings.calendar
     if command.verb == "ACK":
         if ticket.first_response_at is not None:
             return messages.already_acknowledged(ticket.number, ticket.responded_by, ticket.first_response_at, timezone)

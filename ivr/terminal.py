@@ -1,6 +1,6 @@
 """A terminal phone: ring the line from a shell and hear (read) what a caller would.
 
-`flask --app app call` plays Twilio against a running line with `ivr.phone`: it signs
+`flask --app app call` plays Twilio against a running line with `phonesim`: it signs
 every webhook with the line's auth token, prints each `<Say>`, reads keys from the
 keyboard at each `<Gather>`, plays a simulated engineer at each `<Dial>`, and prints the
 call log and the ticket when the call ends. `--keys 1,1,1 --engineer accept` runs the
@@ -22,9 +22,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select as sql_select
 from twilio.request_validator import RequestValidator
 
-from app import current_settings, db
+from core.db import db
+from core.settings import current_settings
 from ivr.models import CallLog
-from ivr.phone import (
+from phonesim import (
     HANGUP,
     SILENCE,
     Answer,

@@ -17,7 +17,9 @@ from flask.cli import with_appcontext
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from app import current_clock, current_settings, db
+from core.clock import current_clock
+from core.db import db
+from core.settings import current_settings
 from ivr import callback, calls, live_call, prompts, twiml
 from ivr.calls import Line
 from ivr.flow import CallerInput, Step
@@ -25,7 +27,6 @@ from ivr.menus import MAX_DIGITS
 from ivr.live_call import LiveCall
 from ivr.signature import signed_by_twilio
 from ivr.spool import replay_spool, spool_request, spooled_entries
-from tickets.sla import business_calendar
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def _line() -> Line:
     settings = current_settings()
     return Line(
         region=settings.phone_region,
-        calendar=business_calendar(settings.support_timezone, settings.support_holidays),
+        calendar=settings.calendar,
         fallback_number=settings.fallback_number,
     )
 

@@ -7,8 +7,9 @@ from alembic import context
 
 import ivr.models  # noqa: F401  (registers the tables on Base.metadata)
 import oncall.models  # noqa: F401
+import staff.models  # noqa: F401
 import tickets.models  # noqa: F401
-from app import Base, UTCDateTime, engine_for
+from core.db import Base, UTCDateTime, engine_for
 
 config = context.config
 if config.config_file_name and not config.attributes.get("database_url"):

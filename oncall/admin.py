@@ -1,4 +1,4 @@
-"""The admin pages for the on-call side: login, on call now, contacts, rotation, overrides, audit.
+"""The admin pages for the on-call side: on call now, contacts, rotation, overrides, audit.
 
 Server-rendered for a manager in a hurry on a laptop or a phone: no JavaScript, every
 form carries a CSRF token (CSRFProtect in `app.py`), every change goes through
@@ -6,44 +6,41 @@ form carries a CSRF token (CSRFProtect in `app.py`), every change goes through
 A change the service refuses is shown as a message above the form it came from, with a
 4xx status, and nothing is saved.
 
-This module also holds what every admin page shares (the tickets and calls pages
-import it): `login_required`, the time display in the rotation's and the viewer's time
-zones, paging, and the response headers that keep the pages out of frames and caches.
+What every admin page shares (the page template, times, paging, headers) is the shell's,
+`web.pages`; logging in is `staff`'s.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import hmac
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_wtf.csrf import CSRFError
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import EARLIEST_YEAR, LATEST_YEAR, current_clock, current_settings, db, rows_and_more
+from core.clock import current_clock
+from core.db import db
+from core.limits import EARLIEST_YEAR, LATEST_YEAR
+from core.phones import to_e164
+from core.settings import current_settings
 from oncall import service
-from oncall.access import MAX_FAILED_LOGINS, LOCKOUT, check_login
-from oncall.models import AdminUser, AuditEntry, Contact, Override, Rotation
-from oncall.phones import to_e164
+from oncall.models import Contact, Override, Rotation
 from oncall.schedule import InvalidRotation, ShiftSpan, local_to_utc, shift_bounds, zone
 from oncall.service import InvalidChange, NotFound
+from staff.admins import login_required
+from staff.models import AuditEntry
+from web.pages import current_page, forget_home_zone, home_zone, missing, page_of, protect_pages, viewer_zone, when
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static")
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 TIMELINE_DAYS = 14
 PREVIEW_DAYS = 14
 LONGEST_SHIFT = timedelta(days=29)  # 672 hours, plus a day for a clock change
-PAGE_SIZE = 50
 LOCAL_INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
 SHIFT_KINDS = ("daily", "weekly", "hours")
 # Offered in the viewer's time zone select; any IANA name works as ?tz=.
@@ -62,146 +59,6 @@ COMMON_ZONES = (
     "Asia/Tokyo",
     "Australia/Sydney",
 )
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
-
-
-# ----------------------------------------------------------------------------- shared by every admin page
-
-
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Send a visitor who is not logged in to the login page; otherwise set `g.admin` and `g.actor`.
-
-    A session stops working when the admin's password changes (`create-admin` again),
-    so a reset logs out every browser that used the old password.
-    """
-
-    @functools.wraps(view)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        admin_id = session.get("admin_id")
-        admin = db().get(AdminUser, admin_id) if isinstance(admin_id, int) else None
-        if admin is None or session.get("admin_key") != _session_key(admin):
-            session.clear()
-            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
-        g.admin = admin
-        g.actor = f"admin:{admin.username}"
-        viewer_zone()  # reads ?tz= now, so a bad zone's message shows on this page
-        return view(*args, **kwargs)
-
-    return checked
-
-
-def _session_key(admin: AdminUser) -> str:
-    # Changes with every password; keyed, so the cookie tells nothing about the hash.
-    return hmac.new(current_app.secret_key.encode(), admin.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def protect_pages(blueprint: Blueprint) -> None:
-    """Keep `blueprint`'s pages out of other sites' frames and out of shared caches."""
-
-    @blueprint.after_request
-    def _headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.endpoint != f"{blueprint.name}.static":
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
-
-def home_zone() -> ZoneInfo:
-    """The rotation's time zone (the support time zone while there is no rotation)."""
-    if "home_zone" not in g:
-        rotation = service.rotation_in_force(db(), current_clock())
-        g.home_zone = zone(rotation.timezone if rotation else current_settings().support_timezone)
-    return g.home_zone
-
-
-def viewer_zone() -> ZoneInfo:
-    """The zone the viewer reads times in: `?tz=` (remembered in the session), else the rotation's."""
-    if "viewer_zone" not in g:
-        chosen = request.args.get("tz", "").strip()
-        if chosen:
-            try:
-                zone(chosen)
-                session["viewer_tz"] = chosen
-            except InvalidRotation:
-                flash(f"{chosen!r} is not a time zone; showing {home_zone().key}.", "error")
-                session.pop("viewer_tz", None)
-        remembered = session.get("viewer_tz")
-        try:
-            g.viewer_zone = zone(remembered) if remembered else home_zone()
-        except InvalidRotation:
-            g.viewer_zone = home_zone()
-    return g.viewer_zone
-
-
-def _abbreviation(local: datetime) -> str:
-    name = local.tzname() or ""
-    # Zones without a letter abbreviation give an offset such as "+04".
-    return f"UTC{name}" if name[:1] in "+-" else name
-
-
-def _local_text(moment: datetime, tz: ZoneInfo, now: datetime, seconds: bool) -> str:
-    local = moment.astimezone(tz)
-    pattern = "%a %d %b %Y, %H:%M" if local.year != now.astimezone(tz).year else "%a %d %b, %H:%M"
-    return f"{local.strftime(pattern + (':%S' if seconds else ''))} {_abbreviation(local)}"
-
-
-@bp.app_template_filter("when")
-def when(moment: datetime | None, seconds: bool = False) -> Markup:
-    """A time in the rotation's zone with its abbreviation, and in the viewer's zone when that differs."""
-    if moment is None:
-        return Markup("—")
-    now = current_clock()
-    home, viewer = home_zone(), viewer_zone()
-    text = Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), _local_text(moment, home, now, seconds))
-    if viewer.key != home.key and moment.astimezone(viewer).utcoffset() != moment.astimezone(home).utcoffset():
-        text += Markup(' <span class="viewer-time">({})</span>').format(_local_text(moment, viewer, now, seconds))
-    return text
-
-
-@bp.app_template_filter("from_now")
-def from_now(moment: datetime | None) -> str:
-    """How far `moment` is from now, roughly: "in 2 d 5 h", "40 min ago"."""
-    if moment is None:
-        return ""
-    seconds = int((moment - current_clock()).total_seconds())
-    minutes = abs(seconds) // 60
-    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
-    parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes and not days)
-    amount = " ".join(parts) or "less than a minute"
-    return f"in {amount}" if seconds >= 0 else f"{amount} ago"
-
-
-@bp.app_context_processor
-def _page_globals() -> dict[str, Any]:
-    return {"admin": g.get("admin"), "viewer_zone": viewer_zone, "home_zone": home_zone,
-            "phone_region": current_settings().phone_region}
-
-
-def current_page() -> int:
-    """The `?page=` number, 1 when missing or not a positive whole number."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list, newest first, and whether there is another."""
-
-    items: list[Any]
-    number: int
-    has_next: bool
-
-
-def page_of(session: Session, query: Select[Any], number: int) -> Page:
-    """Rows `PAGE_SIZE * (number - 1)` onwards of `query`."""
-    rows, more = rows_and_more(session, query, PAGE_SIZE, PAGE_SIZE * (number - 1))
-    return Page(items=rows, number=number, has_next=more)
 
 
 def _local_instant(raw: str, tz: ZoneInfo, what: str) -> datetime:
@@ -228,61 +85,19 @@ def _whole_number(raw: str, what: str) -> int:
     return int(raw)
 
 
-def _safe_next(target: str | None) -> str:
-    """Where to go after logging in: a page of this site only, never another host."""
-    if target and target.startswith("/admin") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and "\\" not in target:
-            return target
-    return url_for("admin.oncall_now")
-
-
 protect_pages(bp)
+
+
+def rotation_zone_name() -> str:
+    """The zone admin pages show times in: the rotation's, else the support time zone (`web.pages.init_app`)."""
+    rotation = service.rotation_in_force(db(), current_clock())
+    return rotation.timezone if rotation else current_settings().support_timezone
 
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound) -> tuple[str, int]:
     db().rollback()
-    flash(f"{str(error).capitalize()}.", "error")
-    return render_template("oncall/missing.html"), 404
-
-
-@bp.errorhandler(CSRFError)
-def _csrf_refused(error: CSRFError) -> tuple[str, int]:
-    flash(f"This form was refused: {error.description.rstrip('.')}. Reload the page and try again.", "error")
-    return render_template("oncall/missing.html"), 400
-
-
-# ----------------------------------------------------------------------------- login
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> Any:
-    """Log in with a username and password; five failures in a row lock the account for a while."""
-    if request.method == "GET":
-        return render_template("oncall/login.html", username="", next=request.args.get("next", ""))
-    username = request.form.get("username", "")
-    admin = check_login(db(), username, request.form.get("password", ""), current_clock())
-    if admin is None:
-        flash(
-            f"Wrong username or password. After {MAX_FAILED_LOGINS} failed tries in a row an account is "
-            f"locked for {int(LOCKOUT.total_seconds() // 60)} minutes.",
-            "error",
-        )
-        return render_template("oncall/login.html", username=username, next=request.form.get("next", "")), 401
-    session.clear()  # a fresh session: nothing from before the login carries over
-    session.permanent = True
-    session["admin_id"] = admin.id
-    session["admin_key"] = _session_key(admin)
-    return redirect(_safe_next(request.form.get("next")))
-
-
-@bp.post("/logout")
-def logout() -> Response:
-    """Forget the login."""
-    session.clear()
-    flash("You are logged out.", "ok")
-    return redirect(url_for("admin.login"))
+    return missing(f"{str(error).capitalize()}.")
 
 
 # ----------------------------------------------------------------------------- on call now
@@ -599,7 +414,7 @@ def edit_rotation() -> Any:
         db().rollback()
         flash(f"Not saved: {error}.", "error")
         return _rotation_page(draft, changed=True, status=422)
-    g.pop("home_zone", None)
+    forget_home_zone()
     flash(Markup("Rotation saved. It applies from {}; who was on duty before stays as it was.").format(
         when(saved.effective_from)), "ok")
     return redirect(url_for("admin.rotation"))

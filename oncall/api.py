@@ -6,67 +6,25 @@ Thin views: parse JSON, call one service function, answer JSON. Domain errors be
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from app import current_clock, current_settings, db, rows_and_more
+from core.clock import current_clock
+from core.db import db, rows_and_more
+from core.settings import current_settings
 from oncall import service
-from oncall.access import ApiError, api_token_required, current_actor, handle_api_errors, json_body
 from oncall.models import Contact, Override
 from oncall.openapi import document
 from oncall.schedule import Member
 from oncall.service import InvalidChange, NotFound, contact_json, override_json, parse_instant, rotation_json
+from staff.audit import current_actor
+from staff.tokens import api_token_required
+from web.api import count_of, handle_api_errors, json_body, page, page_args, path_id
 
 bp = Blueprint("oncall_api", __name__, url_prefix="/api")
 handle_api_errors(bp, invalid=(InvalidChange,), missing=(NotFound,))
-
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
-# Past this an offset is a mistake, and past 2**63 the database cannot even take it.
-MAX_OFFSET = 10**9
-
-
-@dataclass(frozen=True)
-class PageArgs:
-    """What a list request asks for: a window of rows, and whether to count them all."""
-
-    limit: int
-    offset: int
-    with_total: bool
-
-
-def page_args() -> PageArgs:
-    """`limit`, `offset` and `total` from the query string, checked (shared by every list).
-
-    As in PagerDuty's API, `total` is counted only on request (`?total=true`): counting a
-    million calls costs more than the page itself, and `more` already says whether to go on.
-    """
-    try:
-        limit = int(request.args.get("limit", DEFAULT_PAGE_SIZE))
-        offset = int(request.args.get("offset", 0))
-    except ValueError:
-        raise ApiError(400, "limit and offset must be whole numbers") from None
-    if not 1 <= limit <= MAX_PAGE_SIZE or not 0 <= offset <= MAX_OFFSET:
-        raise ApiError(400, f"limit must be 1 to {MAX_PAGE_SIZE} and offset 0 to {MAX_OFFSET}")
-    total = request.args.get("total", "false").lower()
-    if total not in {"true", "false", "1", "0"}:
-        raise ApiError(400, "total must be true or false")
-    return PageArgs(limit, offset, total in {"true", "1"})
-
-
-def count_of(session: Session, query: Select[Any], args: PageArgs) -> int | None:
-    """How many rows `query` matches, when the request asked for the total."""
-    return session.scalar(select(func.count()).select_from(query.subquery())) if args.with_total else None
-
-
-def page(items: list[dict[str, Any]], args: PageArgs, more: bool, total: int | None) -> Response:
-    """A page of a list, with what a client needs to fetch the next one."""
-    return jsonify(items=items, limit=args.limit, offset=args.offset, more=more, total=total)
-
 
 def _calendar_url(contact_id: int | None) -> str:
     return _feed_url(service.feed_secret(db(), contact_id, current_clock()))
@@ -93,15 +51,8 @@ def _member(member: Member | None) -> dict[str, Any] | None:
             "active": member.active}
 
 
-def row_id(raw: str, what: str) -> int:
-    """A row id from the URL; anything that cannot be one is simply not found."""
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-        raise ApiError(404, f"there is no {what} {raw[:40]}")
-    return int(raw)
-
-
 def _contact_id(raw: str) -> int:
-    return row_id(raw, "contact")
+    return path_id(raw, "contact")
 
 
 @bp.get("/contacts")
@@ -179,7 +130,7 @@ def add_override() -> tuple[Response, int]:
 @api_token_required
 def delete_override(raw_id: str) -> tuple[str, int]:
     """Remove an override."""
-    service.delete_override(db(), row_id(raw_id, "override"), now=current_clock(), actor=current_actor())
+    service.delete_override(db(), path_id(raw_id, "override"), now=current_clock(), actor=current_actor())
     return "", 204
 
 

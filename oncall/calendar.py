@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 from flask import Blueprint, Response, abort
 
-from app import current_clock, db
+from core.clock import current_clock
+from core.db import db
 from oncall.models import Contact
 from oncall.schedule import ShiftSpan
 from oncall.service import feed_by_secret, rotation_in_force, timeline

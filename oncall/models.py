@@ -1,13 +1,13 @@
-"""Who can be on duty: contacts, the 24x7 rotation (versioned) and overrides."""
+"""Who can be on duty: contacts, the 24x7 rotation (versioned), overrides and calendar feeds."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import Base
+from core.db import Base
 
 
 class Contact(Base):
@@ -76,20 +76,6 @@ class Override(Base):
     contact: Mapped[Contact] = relationship(lazy="joined")
 
 
-class AuditEntry(Base):
-    """Who changed contacts, the rotation or overrides, when, and from what to what."""
-
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(index=True)
-    actor: Mapped[str] = mapped_column(String(120))  # "admin:priya" or "api:deploy-bot"
-    action: Mapped[str] = mapped_column(String(40))  # contact.created, rotation.saved, override.deleted…
-    subject: Mapped[str] = mapped_column(String(80))  # contact 3, rotation 7, override 12
-    before: Mapped[str | None] = mapped_column(Text)  # JSON
-    after: Mapped[str | None] = mapped_column(Text)  # JSON
-
-
 class CalendarFeed(Base):
     """The secret behind an iCal feed: the whole rotation (contact None) or one contact's shifts."""
 
@@ -99,28 +85,3 @@ class CalendarFeed(Base):
     secret: Mapped[str] = mapped_column(String(64), unique=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), unique=True)
     created_at: Mapped[datetime]
-
-
-class AdminUser(Base):
-    """Somebody who may use the admin pages. Only a werkzeug password hash is kept."""
-
-    __tablename__ = "admin_users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(80), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(256))
-    created_at: Mapped[datetime]
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
-
-
-class ApiToken(Base):
-    """A REST API token. Only its SHA-256 is kept; the token itself is shown once."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]

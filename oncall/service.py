@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from app import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, storable
-from oncall.access import audit
+from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, storable
+from staff.audit import audit
 from oncall.models import CalendarFeed, Contact, Override, Rotation, RotationMember
-from oncall.phones import bad_number, to_e164
+from core.phones import bad_number, to_e164
 from oncall.schedule import (
     Duty,
     InvalidRotation,

@@ -18,10 +18,12 @@ from sqlalchemy import delete, event, text, update
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
-from app import create_app, engine_for, upgrade_schema
-from oncall.access import create_admin
+from app import create_app
+from core.db import engine_for, upgrade_schema
+from staff.admins import create_admin
 from ivr.models import CallEvent, CallLog
-from oncall.models import AdminUser, ApiToken, AuditEntry, CalendarFeed, Contact, Override, Rotation, RotationMember
+from oncall.models import CalendarFeed, Contact, Override, Rotation, RotationMember
+from staff.models import AdminUser, ApiToken, AuditEntry
 from tickets.models import FIRST_TICKET_NUMBER, Notification, Ticket, TicketCounter, TicketEvent
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 import ivr.models  # noqa: F401  (all tables on the metadata)
 import oncall.models  # noqa: F401
 import tickets.models  # noqa: F401
-from app import Base, Settings, SettingsError, _PingWhenIdle, engine_for
+from core.db import Base, PingWhenIdle, engine_for
+from core.settings import Settings, SettingsError
 from ivr.spool import spool_request
 from oncall.models import Contact
 from tickets.models import Ticket
@@ -101,7 +102,7 @@ def test_health_check_says_when_the_database_is_down(make_app) -> None:
 
 
 def test_seed_demo_never_resets_an_admin_made_by_hand(app, session: Session, clock) -> None:
-    from oncall.access import check_login, create_admin
+    from staff.admins import check_login, create_admin
 
     create_admin(session, "admin", "a real password!", clock.now)
     output = app.test_cli_runner().invoke(args=["seed-demo"]).output
@@ -121,7 +122,7 @@ def test_a_pooled_connection_cut_while_idle_is_replaced_before_a_request_uses_it
         cut = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     with engine.begin() as admin:  # as a database restart would
         assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": cut}).scalar()
-    monkeypatch.setattr(_PingWhenIdle, "IDLE_BEFORE_PING", 0.0)  # it has been idle long enough
+    monkeypatch.setattr(PingWhenIdle, "IDLE_BEFORE_PING", 0.0)  # it has been idle long enough
 
     with line.connect() as connection:
         assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != cut
@@ -139,7 +140,7 @@ def test_a_connection_back_from_a_request_a_moment_ago_is_used_without_a_ping_ro
             connection.exec_driver_sql("SELECT 1")
     assert pings == []
 
-    monkeypatch.setattr(_PingWhenIdle, "IDLE_BEFORE_PING", 0.0)
+    monkeypatch.setattr(PingWhenIdle, "IDLE_BEFORE_PING", 0.0)
     with line.connect() as connection:
         connection.exec_driver_sql("SELECT 1")
     assert len(pings) == 1

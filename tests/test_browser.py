@@ -24,7 +24,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from oncall.access import create_admin
+from staff.admins import create_admin
 from ivr.models import CallEvent, CallLog
 from tests.conftest import FakeClock, Team, add_override
 from tickets.models import Ticket, TicketEvent

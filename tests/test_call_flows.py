@@ -1,5 +1,5 @@
 """Whole calls, end to end: signed webhooks through the Flask test client, TwiML followed
-the way Twilio follows it (`ivr.phone`), and what the line saved checked afterwards."""
+the way Twilio follows it (`phonesim`), and what the line saved checked afterwards."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ivr.models import CallLog
-from ivr.phone import HANGUP, SILENCE, CallRecord, FlaskClientTransport, ScriptedCaller, Speech, Voicemail, place_call
+from phonesim import HANGUP, SILENCE, CallRecord, FlaskClientTransport, ScriptedCaller, Speech, Voicemail, place_call
 from tickets.models import Notification, Ticket
 from tests.conftest import ANA, AUTH_TOKEN, PRIYA, PUBLIC_BASE, TOM, Team, call_params, signed_post
 

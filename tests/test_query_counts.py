@@ -23,8 +23,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ivr.phone import FlaskClientTransport, ScriptedCaller, place_call
-from oncall.access import create_admin, issue_api_token
+from phonesim import FlaskClientTransport, ScriptedCaller, place_call
+from staff.admins import create_admin
+from staff.tokens import issue_api_token
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SUPPORT_NUMBER, Team, add_contact, add_override, add_rotation
 
 CALLER = "+12125550147"

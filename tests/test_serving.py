@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from app import WalCheckpoints, engine_for
+from core.db import WalCheckpoints, engine_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,26 +17,25 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import current_clock, current_settings, db, rows_and_more
-from oncall.access import ApiError, api_token_required, current_actor, handle_api_errors, json_body
-from oncall.api import count_of, page, page_args
+from core.clock import current_clock
+from core.db import db, rows_and_more
+from core.settings import current_settings
 from oncall.service import duty_at
 from tickets import service
 from tickets.models import Notification
 from tickets.service import InvalidTicketChange, TicketNotFound, parse_status, ticket_json
-from tickets.sla import BusinessCalendar, Severity, business_calendar, parse_severity
+from tickets.sla import Severity, parse_severity
+from staff.audit import current_actor
+from staff.tokens import api_token_required
+from web.api import ApiError, count_of, handle_api_errors, json_body, page, page_args
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api")
 handle_api_errors(bp, invalid=(InvalidTicketChange,), missing=(TicketNotFound,))
 
-# Beyond this an offset is past any table the line will hold, and the databases refuse
-# integers that do not fit 64 bits; say so with a 400 instead of failing in the driver.
 # Values a filter may list (`?status=open,acknowledged`); more is not a real query.
 MAX_FILTER_VALUES = 10
 
 T = TypeVar("T")
-
-
 
 
 def query_filter(name: str, parse: Callable[[str], T], allowed: list[str]) -> list[T]:
@@ -53,11 +52,6 @@ def query_filter(name: str, parse: Callable[[str], T], allowed: list[str]) -> li
             shown = part if len(part) <= 40 else part[:40] + "…"
             raise ApiError(400, f"{name} {shown!r} is not one of {', '.join(allowed)}") from None
     return values
-
-
-def _calendar() -> BusinessCalendar:
-    settings = current_settings()
-    return business_calendar(settings.support_timezone, settings.support_holidays)
 
 
 @bp.get("/tickets")
@@ -79,7 +73,7 @@ def create_ticket() -> tuple[Response, int, dict[str, str]]:
     """Open a ticket (source "api") from `severity`, `description`, `caller_number`, `callback_number`;
     the engineer on duty gets the usual `new_ticket` text."""
     ticket = service.create_ticket(
-        db(), json_body(), region=current_settings().phone_region, calendar=_calendar(), now=current_clock(),
+        db(), json_body(), region=current_settings().phone_region, calendar=current_settings().calendar, now=current_clock(),
         actor=current_actor(), duty_at=lambda at: duty_at(db(), at),
     )
     location = url_for("tickets_api.get_ticket", number=str(ticket.number))
@@ -98,7 +92,7 @@ def get_ticket(number: str) -> Response:
 def update_ticket(number: str) -> Response:
     """Change a ticket's `status`, `severity` (reclassify), `description` or `callback_number`."""
     ticket = service.update_ticket(
-        db(), number, json_body(), region=current_settings().phone_region, calendar=_calendar(), now=current_clock(),
+        db(), number, json_body(), region=current_settings().phone_region, calendar=current_settings().calendar, now=current_clock(),
         actor=current_actor(),
     )
     return jsonify(ticket_json(ticket))

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import Base
+from core.db import Base
 
 # Ticket numbers are what callers type, so they start at five digits and grow in order.
 FIRST_TICKET_NUMBER = 10001

@@ -12,16 +12,17 @@ and nothing changes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from app import current_clock, current_settings, db
-from ivr.models import CallLog
-from oncall.admin import current_page, login_required, page_of, protect_pages
+from core.clock import current_clock
+from core.db import db
+from core.settings import current_settings
+from staff.admins import login_required
+from web.pages import current_page, missing, page_of, protect_pages
 from oncall.models import Contact
 from oncall.service import duty_at
 from tickets import service
@@ -34,36 +35,6 @@ protect_pages(bp)
 
 STATUSES = ("open", "acknowledged", "resolved")
 SEVERITIES = tuple(s.value for s in Severity)
-
-
-# ----------------------------------------------------------------------------- time in words
-
-
-def duration_words(span: timedelta) -> str:
-    """A length of time as a tired engineer reads it at a glance: "2 d 5 h", "1 h 20 min", "7 min"."""
-    minutes = int(abs(span.total_seconds())) // 60
-    if minutes < 1:
-        return "less than a minute"
-    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
-    if days:
-        return f"{days} d" + (f" {hours} h" if hours else "")
-    if hours:
-        return f"{hours} h" + (f" {minutes} min" if minutes else "")
-    return f"{minutes} min"
-
-
-@bp.app_template_filter("time_left")
-def time_left(due: datetime, now: datetime) -> str:
-    """How long until a first response is due: "due in 1 h 20 min", or "overdue by 3 h" once it passed."""
-    if due >= now:
-        return f"due in {duration_words(due - now)}"
-    return f"overdue by {duration_words(now - due)}"
-
-
-@bp.app_template_filter("duration")
-def duration(span: timedelta | None) -> str:
-    """A length of time in words, or "—" for none."""
-    return "—" if span is None else duration_words(span)
 
 
 # ----------------------------------------------------------------------------- the list and the SLA summary
@@ -122,8 +93,7 @@ def sla() -> str:
 
 
 def _missing(number: str) -> tuple[str, int]:
-    flash(f"There is no ticket {number}.", "error")
-    return render_template("oncall/missing.html"), 404
+    return missing(f"There is no ticket {number}.")
 
 
 def _ticket_page(number: str, status: int = 200, form: dict[str, str] | None = None) -> tuple[str, int]:
@@ -131,7 +101,6 @@ def _ticket_page(number: str, status: int = 200, form: dict[str, str] | None = N
     if found is None:
         return _missing(number)
     now = current_clock()
-    calls = db().scalars(select(CallLog).where(CallLog.ticket_id == found.id).order_by(CallLog.started_at)).all()
     recording_url = found.recording_url if (found.recording_url or "").startswith(("https://", "http://")) else None
     contacts = db().scalars(select(Contact).where(Contact.active.is_(True)).order_by(Contact.name, Contact.id)).all()
     form = form or {}
@@ -141,7 +110,6 @@ def _ticket_page(number: str, status: int = 200, form: dict[str, str] | None = N
     return render_template(
         "tickets/ticket.html",
         ticket=found,
-        calls=calls,
         recording_url=recording_url,
         notifications=service.ticket_notifications(db(), found),
         contacts=contacts,
@@ -239,9 +207,3 @@ def start_callback(number: str) -> Any:
         return ticket, f"Calling {call.recipient} at {call.to_number}, then the customer at {ticket.callback_number}."
 
     return _carry_out(number, "No callback", act, {"contact_id": contact_id})
-
-
-@bp.errorhandler(CSRFError)
-def _csrf_refused(error: CSRFError) -> tuple[str, int]:
-    flash(f"This form was refused: {error.description.rstrip('.')}. Reload the page and try again.", "error")
-    return render_template("oncall/missing.html"), 400

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import bindparam, case, event, func, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached, object_session, selectinload
 
-from app import rows_and_more, storable
+from core.db import rows_and_more
+from core.limits import storable
 from oncall.models import Contact
-from oncall.phones import bad_number, to_e164
+from core.phones import bad_number, to_e164
 from oncall.schedule import Duty
 from tickets import notify
 from tickets.models import FIRST_TICKET_NUMBER, Notification, Ticket, TicketCounter, TicketEvent

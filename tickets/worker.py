@@ -13,7 +13,9 @@ import time
 import click
 from flask.cli import with_appcontext
 
-from app import current_clock, current_settings, db
+from core.clock import current_clock
+from core.db import db
+from core.settings import current_settings
 from oncall.service import duty_at
 from tickets.escalation import run_sla_clock
 from tickets.outbox import ConsoleSender, Sender, TwilioSender, send_due

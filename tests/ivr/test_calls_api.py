@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from ivr.flow import Step
 from ivr.models import CallEvent, CallLog
-from ivr.phone import CallRecord, FlaskClientTransport, ScriptedCaller, place_call
-from oncall.access import issue_api_token
+from phonesim import CallRecord, FlaskClientTransport, ScriptedCaller, place_call
+from staff.tokens import issue_api_token
 from tests.conftest import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, Team
 from tests.conftest import Api, at, counted_queries
 
@@ -121,6 +121,7 @@ def test_a_call_still_in_progress_shows_no_end(api: Api, session: Session, clock
 
 def test_listing_calls_makes_no_query_per_call(app: Flask, api: Api, call, team: Team) -> None:
     call("1", "1", "1", engineers=["accept"])
+    api.get("/api/calls")  # the token's first use saves its last_used_at; the pages below compare alike
     with counted_queries(app) as with_one:
         assert len(api.get("/api/calls").get_json()["items"]) == 1
     for _ in range(3):

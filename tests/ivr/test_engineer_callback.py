@@ -9,12 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.models import CallLog
-from ivr.phone import FlaskClientTransport, ScriptedCaller, place_call
+from phonesim import FlaskClientTransport, ScriptedCaller, place_call
 from tickets import notify
 from tickets.models import Notification, Ticket
 from tickets.outbox import TwilioSender, send_due
 from tickets.service import open_ticket
-from tickets.sla import Severity, business_calendar
+from core.calendar import business_calendar
+from tickets.sla import Severity
 from tests.conftest import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, Team
 
 CUSTOMER = "+12125550147"

@@ -15,7 +15,8 @@ from ivr.flow import Step
 from ivr.live_call import LiveCall
 from ivr.models import CallEvent, CallLog
 from tickets.service import open_ticket
-from tickets.sla import Severity, business_calendar
+from core.calendar import business_calendar
+from tickets.sla import Severity
 
 SID = "CA" + "5e" * 16
 

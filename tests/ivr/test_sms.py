@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ivr.phone import FlaskClientTransport, send_sms
+from phonesim import FlaskClientTransport, send_sms
 from tickets.models import Notification, Ticket
 from tickets.service import open_ticket
-from tickets.sla import Severity, business_calendar
+from core.calendar import business_calendar
+from tickets.sla import Severity
 from tests.conftest import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, TOM, Team
 
 CUSTOMER = "+12125550147"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.phone import HANGUP, SILENCE, GatherPrompt, Speech
+from phonesim import HANGUP, SILENCE, GatherPrompt, Speech
 from ivr.terminal import TerminalCaller, timed_line
 from tests.conftest import PRIYA, Team
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from ivr.models import CallEvent, CallLog
-from ivr.phone import FlaskClientTransport, Reply, ScriptedCaller, Voicemail, place_call
+from phonesim import FlaskClientTransport, Reply, ScriptedCaller, Voicemail, place_call
 from ivr.spool import replay_spool, spooled_entries
 from tickets.models import Ticket
 from tests.conftest import AUTH_TOKEN, CALL_SID, CALLER, PRIYA, PUBLIC_BASE, Team, call_params, signed_post

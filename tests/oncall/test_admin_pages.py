@@ -15,8 +15,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oncall.access import create_admin
-from oncall.models import AuditEntry, Contact, Override, Rotation
+from staff.admins import create_admin
+from oncall.models import Contact, Override, Rotation
+from staff.models import AuditEntry
 from oncall.service import duty_at
 from tests.conftest import PASSWORD, USERNAME, AdminActions, Team, add_override, fresh, text_of
 

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oncall.access import issue_api_token
-from oncall.models import AuditEntry, Override, Rotation
+from staff.tokens import issue_api_token
+from oncall.models import Override, Rotation
+from staff.models import AuditEntry
 from tests.conftest import Team
 
 UTC = timezone.utc
@@ -50,14 +51,14 @@ def test_the_token_command_prints_a_working_token_as_its_last_line(app, client, 
     output = app.test_cli_runner().invoke(args=["create-api-token", "deploy-bot"]).output
     token = output.strip().splitlines()[-1]
     assert client.get("/api/contacts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    from oncall.models import ApiToken
+    from staff.models import ApiToken
 
     stored = session.scalars(select(ApiToken)).one()
     assert stored.name == "deploy-bot" and stored.token_hash != token and token not in stored.token_hash
 
 
 def test_create_admin_takes_the_password_from_admin_password(app, session: Session, clock) -> None:
-    from oncall.access import check_login
+    from staff.admins import check_login
 
     result = app.test_cli_runner().invoke(args=["create-admin", "maria"], env={"ADMIN_PASSWORD": "correct horse battery"})
     assert result.exit_code == 0, result.output

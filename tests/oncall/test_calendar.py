@@ -8,7 +8,7 @@ import icalendar
 import pytest
 from sqlalchemy.orm import Session
 
-from oncall.access import issue_api_token
+from staff.tokens import issue_api_token
 from tests.conftest import add_contact, add_override, add_rotation
 
 UTC = timezone.utc

@@ -12,11 +12,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from oncall.access import issue_api_token
+from staff.tokens import issue_api_token
 from tests.conftest import PRIYA, Api, Team, at, counted_queries
 from tickets.models import Notification, Ticket, TicketEvent
 from tickets.service import open_ticket, record_first_response
-from tickets.sla import Severity, business_calendar
+from core.calendar import business_calendar
+from tickets.sla import Severity
 
 TICKET_FIELDS = {
     "number", "severity", "status", "source", "caller_number", "callback_number", "description", "created_at",

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from app import engine_for
+from core.db import engine_for
 from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketEvent
 from tickets.service import find_ticket, note, open_ticket, record_first_response, record_first_response_to
-from tickets.sla import Severity, business_calendar
+from core.calendar import business_calendar
+from tickets.sla import Severity
 
 CALENDAR = business_calendar("America/New_York", "US")
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc)

@@ -12,14 +12,15 @@ import responses
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import engine_for
+from core.db import engine_for
 from oncall.schedule import Duty, Member
 from tickets import messages
 from tickets.escalation import checkpoints_reached, run_sla_clock
 from tickets.models import Notification, Ticket
 from tickets.outbox import MAX_ATTEMPTS, RATE_LIMIT, RATE_WINDOW, TwilioSender, enqueue, retry_delay, send_due
 from tickets.service import open_ticket
-from tickets.sla import Severity, business_calendar
+from core.calendar import business_calendar
+from tickets.sla import Severity
 
 ACCOUNT = "AC" + "1" * 32
 MESSAGES = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
@@ -349,7 +350,7 @@ def test_a_ticket_without_a_caller_from_the_api_says_where_it_came_from() -> Non
 
 @responses.activate
 def test_the_api_lists_every_message_sent_or_waiting_for_a_ticket(client, session: Session) -> None:
-    from oncall.access import issue_api_token
+    from staff.tokens import issue_api_token
 
     token = issue_api_token(session, "tests", NOW)
     t, other = ticket(session), ticket(session)
@@ -376,7 +377,7 @@ def test_the_api_lists_every_message_sent_or_waiting_for_a_ticket(client, sessio
 @responses.activate
 def test_a_missed_call_sends_exactly_these_texts_through_twilio(client, session: Session, clock) -> None:
     """Every kind the line sends about a phone ticket, as Twilio's REST API receives it."""
-    from ivr.phone import FlaskClientTransport, ScriptedCaller, Voicemail, place_call
+    from phonesim import FlaskClientTransport, ScriptedCaller, Voicemail, place_call
     from oncall.service import duty_at
     from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, add_contact, add_rotation
 

@@ -6,15 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from zoneinfo import ZoneInfo
 
+from core.calendar import BusinessCalendar, UnknownHolidayCountry, UnknownTimezone, business_calendar
 from tickets.sla import (
     RESPONSE_TARGETS,
-    BusinessCalendar,
     BusinessDays,
     CalendarHours,
     Severity,
-    UnknownHolidayCountry,
-    UnknownTimezone,
-    business_calendar,
     parse_severity,
     response_due,
     target_description,

@@ -15,7 +15,7 @@ from ivr.models import CallLog
 from tests.conftest import ANA, PRIYA, TOM, FakeClock, Team, add_contact
 from tests.conftest import AdminActions, fresh, text_of
 from tickets.models import Notification, Ticket, TicketEvent
-from tickets.pages import duration_words, time_left
+from web.pages import duration_words, time_left
 from tickets.service import MAX_NOTE_LENGTH
 
 

@@ -1,5 +1,8 @@
 """Demo data for `make run`: a small team on a weekly rotation, an override, an admin, and a few
-real calls placed through the line itself — loaded only into an empty line."""
+real calls placed through the line itself — loaded only into an empty line.
+
+Like `app.py` it may use every area, and no package imports it.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +16,13 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import current_clock, current_settings, db
-from oncall.access import create_admin
-from oncall.models import AdminUser, Contact, Override, Rotation, RotationMember
+from core.clock import current_clock
+from core.db import db
+from core.settings import current_settings
+from oncall.models import Contact, Override, Rotation, RotationMember
+from phonesim import FlaskClientTransport, ScriptedCaller, Voicemail, place_call
+from staff.admins import create_admin
+from staff.models import AdminUser
 
 DEMO_TEAM = (
     ("Priya Raman", "+14155550101", "priya@example.com"),
@@ -71,8 +78,6 @@ def demo_admin_password(session: Session, instance_path: str, now: datetime) -> 
 
 def place_demo_calls() -> list[str]:
     """Ring the line a few times in-process, as Twilio would, so tickets and the call log have content."""
-    from ivr.phone import FlaskClientTransport, ScriptedCaller, Voicemail, place_call
-
     settings = current_settings()
     client = current_app.test_client()
     transcripts = []

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 
-from ivr.phone import (
+from phonesim import (
     HANGUP,
     SILENCE,
     FlaskClientTransport,

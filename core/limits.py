@@ -1,0 +1,40 @@
+"""Limits on what the line stores and echoes, shared by every form, API field and message.
+
+Ids are 32-bit integers in the schema; times outside the years below are typing mistakes;
+both databases must be able to store every text the line keeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Ids are 32-bit integers in the schema; a larger one names nothing and must not reach a query.
+MAX_ROW_ID = 2**31 - 1
+# Times outside these years are typing mistakes, and past them datetime arithmetic overflows.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+# The longest id a URL or form may carry: nine digits always fit MAX_ROW_ID.
+MAX_ID_DIGITS = 9
+
+
+def storable(text: str) -> bool:
+    """Whether both databases can store `text`: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def row_id(raw: Any) -> int | None:
+    """The row id `raw` spells (ASCII digits, at most nine, spaces around allowed), or None."""
+    text = str(raw if raw is not None else "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ROW_ID else None
+
+
+def clipped(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis, for repeating a client's input back."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def counted_clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, saying how long it was: "abc… (912 characters)"."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"

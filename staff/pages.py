@@ -1,0 +1,57 @@
+"""Logging in and out of the admin pages."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+
+from core.clock import current_clock
+from core.db import db
+from staff.admins import LOCKOUT, MAX_FAILED_LOGINS, check_login, session_key
+from web.pages import protect_pages
+
+bp = Blueprint("staff", __name__, url_prefix="/admin", template_folder="templates")
+protect_pages(bp)
+
+# Where an admin lands after logging in when the login page was not asked for by another page.
+LANDING_ENDPOINT = "admin.oncall_now"
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after logging in: a page of this site only, never another host."""
+    if target and target.startswith("/admin") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and "\\" not in target:
+            return target
+    return url_for(LANDING_ENDPOINT)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Log in with a username and password; five failures in a row lock the account for a while."""
+    if request.method == "GET":
+        return render_template("staff/login.html", username="", next=request.args.get("next", ""))
+    username = request.form.get("username", "")
+    admin = check_login(db(), username, request.form.get("password", ""), current_clock())
+    if admin is None:
+        flash(
+            f"Wrong username or password. After {MAX_FAILED_LOGINS} failed tries in a row an account is "
+            f"locked for {int(LOCKOUT.total_seconds() // 60)} minutes.",
+            "error",
+        )
+        return render_template("staff/login.html", username=username, next=request.form.get("next", "")), 401
+    session.clear()  # a fresh session: nothing from before the login carries over
+    session.permanent = True
+    session["admin_id"] = admin.id
+    session["admin_key"] = session_key(admin)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Forget the login."""
+    session.clear()
+    flash("You are logged out.", "ok")
+    return redirect(url_for("staff.login"))

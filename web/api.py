@@ -1,0 +1,159 @@
+"""The REST API's plumbing, shared by every area's API (contract §7).
+
+Errors are `{"error": "..."}` with a 4xx status; lists are pages of `limit` rows from
+`offset`, with `more` and, on request, `total`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify, request
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from core.db import db
+from core.limits import clipped, row_id, storable
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+# Past this an offset is a mistake, and past 2**63 the database cannot even take it.
+MAX_OFFSET = 10**9
+
+
+class ApiError(Exception):
+    """A request the API refuses, with the status and the reason the client sees."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def json_error(status: int, message: str) -> Response:
+    """The API's one error shape: `{"error": "..."}` with a 4xx status."""
+    response = jsonify(error=message)
+    response.status_code = status
+    return response
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or an ApiError(400) saying what is wrong with it."""
+    if not request.data:
+        raise ApiError(400, "send a JSON object in the request body")
+    try:
+        body = json.loads(request.data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(400, f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ApiError(400, "the body is nested too deeply") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    where = _unstorable_field(body)
+    if where is not None:
+        raise ApiError(422, f"{where} must not contain NUL characters or unpaired surrogates")
+    return body
+
+
+def _unstorable_field(value: Any, path: str = "") -> str | None:
+    """The first field (as a path like `members[2]`) holding text no database can store, or None."""
+    if isinstance(value, str):
+        return None if storable(value) else (path or "the body")
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and not storable(key):
+            return "a field name"
+        found = _unstorable_field(item, f"{path}.{key}" if isinstance(key, str) and path else
+                                  str(key) if isinstance(key, str) else f"{path}[{key}]")
+        if found is not None:
+            return found
+    return None
+
+
+def handle_api_errors(blueprint: Blueprint, *, invalid: tuple[type[Exception], ...] = (),
+                      missing: tuple[type[Exception], ...] = ()) -> None:
+    """Make errors answer in the API's JSON shape on `blueprint`: `ApiError` with its status,
+    the domain's `invalid` errors with 422 and its `missing` errors with 404."""
+
+    @blueprint.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        db().rollback()
+        return json_error(error.status, error.message)
+
+    def _invalid(error: Exception) -> Response:
+        db().rollback()
+        return json_error(422, str(error))
+
+    def _missing(error: Exception) -> Response:
+        db().rollback()
+        return json_error(404, str(error))
+
+    for error_type in invalid:
+        blueprint.register_error_handler(error_type, _invalid)
+    for error_type in missing:
+        blueprint.register_error_handler(error_type, _missing)
+
+    @blueprint.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        return json_error(error.code or 400, error.description or error.name)
+
+
+def init_app(app: Flask) -> None:
+    """Unknown URLs and methods under /api, and bodies over the size limit, answer in the API's shape."""
+    for code in (404, 405, 413):
+        app.register_error_handler(code, _api_errors_in_json)
+
+
+def _api_errors_in_json(error: HTTPException) -> Any:
+    if request.path.startswith("/api/"):
+        return json_error(error.code or 400, f"{error.name}: {request.method} {request.path}")
+    return error
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    """What a list request asks for: a window of rows, and whether to count them all."""
+
+    limit: int
+    offset: int
+    with_total: bool
+
+
+def page_args() -> PageArgs:
+    """`limit`, `offset` and `total` from the query string, checked (shared by every list).
+
+    As in PagerDuty's API, `total` is counted only on request (`?total=true`): counting a
+    million calls costs more than the page itself, and `more` already says whether to go on.
+    """
+    try:
+        limit = int(request.args.get("limit", DEFAULT_PAGE_SIZE))
+        offset = int(request.args.get("offset", 0))
+    except ValueError:
+        raise ApiError(400, "limit and offset must be whole numbers") from None
+    if not 1 <= limit <= MAX_PAGE_SIZE or not 0 <= offset <= MAX_OFFSET:
+        raise ApiError(400, f"limit must be 1 to {MAX_PAGE_SIZE} and offset 0 to {MAX_OFFSET}")
+    total = request.args.get("total", "false").lower()
+    if total not in {"true", "false", "1", "0"}:
+        raise ApiError(400, "total must be true or false")
+    return PageArgs(limit, offset, total in {"true", "1"})
+
+
+def count_of(session: Session, query: Select[Any], args: PageArgs) -> int | None:
+    """How many rows `query` matches, when the request asked for the total."""
+    return session.scalar(select(func.count()).select_from(query.subquery())) if args.with_total else None
+
+
+def page(items: list[dict[str, Any]], args: PageArgs, more: bool, total: int | None) -> Response:
+    """A page of a list, with what a client needs to fetch the next one."""
+    return jsonify(items=items, limit=args.limit, offset=args.offset, more=more, total=total)
+
+
+def path_id(raw: str, what: str) -> int:
+    """A row id from the URL; anything that cannot be one is simply not found."""
+    number = row_id(raw)
+    if number is None:
+        raise ApiError(404, f"there is no {what} {clipped(raw, 40)}")
+    return number
