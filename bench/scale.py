@@ -24,7 +24,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from app import create_app
-from core.db import engine_for
+from core.db import app_engine, engine_for
 from bench.data import (
     FIRST_TICKET_NUMBER,
     History,
@@ -90,7 +90,7 @@ class Line:
             "INSTANCE_PATH": str(workdir / "instance-scale"),
             "WTF_CSRF_ENABLED": False,
         })
-        self.engine = self.app.extensions["supportline.engine"]
+        self.engine = app_engine(self.app)
         self.client: FlaskClient = self.app.test_client()
         from staff.tokens import issue_api_token
 

@@ -219,6 +219,11 @@ def init_app(app: Flask, database_url: str) -> None:
     app.teardown_appcontext(_close_db)
 
 
+def wal_checkpoints(app: Flask) -> WalCheckpoints | None:
+    """The thread that checkpoints `app`'s SQLite file, if one was started."""
+    return app.extensions.get(WAL_CHECKPOINTS)
+
+
 def app_engine(app: Flask | None = None) -> Engine:
     """The engine of `app` (default: the running app)."""
     return (app or current_app).extensions[ENGINE]

@@ -137,3 +137,8 @@ def init_app(app: Flask, settings: Settings) -> None:
 def current_settings() -> Settings:
     """The settings of the running app."""
     return current_app.extensions[_EXTENSION]
+
+
+def app_settings(app: Flask) -> Settings:
+    """The settings of `app`, outside a request (tests, the bench, gunicorn's hooks)."""
+    return app.extensions[_EXTENSION]

@@ -15,7 +15,7 @@ import ivr.models  # noqa: F401  (all tables on the metadata)
 import oncall.models  # noqa: F401
 import tickets.models  # noqa: F401
 from core.db import Base, PingWhenIdle, engine_for
-from core.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError, app_settings
 from ivr.spool import spool_request
 from oncall.models import Contact
 from tickets.models import Ticket
@@ -81,7 +81,7 @@ def test_seed_demo_loads_a_team_once(app, session: Session) -> None:
 
 
 def test_replay_spool_command_moves_a_spooled_voicemail_onto_a_ticket(app, session: Session, clock) -> None:
-    spool_dir = app.extensions["supportline.settings"].spool_dir
+    spool_dir = app_settings(app).spool_dir
     spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
                   {"CallSid": "CA" + "e" * 32, "From": "+12125550147", "RecordingUrl": "https://r/1", "RecordingDuration": "9"},
                   clock.now)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import threading
 from datetime import timedelta
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,11 +21,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
-from staff.admins import create_admin
 from ivr.models import CallEvent, CallLog
-from tests.conftest import FakeClock, Team, add_override
+from tests.support import PASSWORD, USERNAME, FakeClock, Team, add_override
 from tickets.models import Ticket, TicketEvent
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,8 +40,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
-USERNAME = "maria"
-PASSWORD = "correct horse battery"
 
 
 def missing_browser() -> str | None:
@@ -73,27 +68,19 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_line(make_app: Callable[..., Flask], team: Team, session: Session, clock: FakeClock) -> Iterator[str]:
+def line(app: Flask, live_line: str, team: Team, admin_user: Any) -> str:
     """The line serving HTTP on a free port of 127.0.0.1, CSRF on, with the test team and an admin."""
-    create_admin(session, USERNAME, PASSWORD, clock.now)
-    app = make_app()
     assert app.config.get("WTF_CSRF_ENABLED", True), "the browser tests must run with CSRF protection on"
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-line", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    return live_line
 
 
 @pytest.fixture
-def open_page(browser: Any, live_line: str) -> Iterator[Callable[..., Any]]:
+def open_page(browser: Any, line: str) -> Iterator[Callable[..., Any]]:
     """Open a fresh browser tab (own cookies) of a given size on the live line."""
     contexts = []
 
     def open_(viewport: dict[str, int] = DESKTOP) -> Any:
-        context = browser.new_context(viewport=viewport, base_url=live_line, locale="en-US",
+        context = browser.new_context(viewport=viewport, base_url=line, locale="en-US",
                                       timezone_id="America/New_York")
         context.set_default_timeout(10_000)
         contexts.append(context)

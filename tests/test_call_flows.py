@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ivr.models import CallLog
 from phonesim import HANGUP, SILENCE, CallRecord, FlaskClientTransport, ScriptedCaller, Speech, Voicemail, place_call
 from tickets.models import Notification, Ticket
-from tests.conftest import ANA, AUTH_TOKEN, PRIYA, PUBLIC_BASE, TOM, Team, call_params, signed_post
+from tests.support import ANA, AUTH_TOKEN, PRIYA, PUBLIC_BASE, TOM, Team, call_params, signed_post
 
 CALLER = "+12125550147"
 FALLBACK = "+14155550999"

@@ -19,14 +19,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from flask import Flask
+from core.db import app_engine
 from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from phonesim import FlaskClientTransport, ScriptedCaller, place_call
-from staff.admins import create_admin
+from tests.support import add_admin
 from staff.tokens import issue_api_token
-from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, SUPPORT_NUMBER, Team, add_contact, add_override, add_rotation
+from tests.support import AUTH_TOKEN, PUBLIC_BASE, SUPPORT_NUMBER, Team, add_contact, add_override, add_rotation
 
 CALLER = "+12125550147"
 
@@ -59,7 +60,7 @@ def statements_of(app: Flask) -> Iterator[list[str]]:
         if not statement.lstrip().upper().startswith("BEGIN"):
             statements.append(statement)
 
-    engine = app.extensions["supportline.engine"]
+    engine = app_engine(app)
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
@@ -207,7 +208,7 @@ def test_an_admin_list_page_runs_as_many_statements_for_20_rows_as_for_1(
     if endpoint not in app.view_functions:
         pytest.skip(f"no {endpoint} page in this version")
     path = ADMIN_PAGES[endpoint]
-    create_admin(session, "counts", "counting statements 1234", clock.now)
+    add_admin(session, "counts", "counting statements 1234", clock.now)
     login = client.get("/admin/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', login)
     response = client.post("/admin/login", data={"csrf_token": token.group(1) if token else "",

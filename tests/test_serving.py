@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from core.db import WalCheckpoints, engine_for
+from core.db import WalCheckpoints, engine_for, wal_checkpoints
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,7 @@ def test_a_web_process_on_an_sqlite_file_checkpoints_in_a_thread_of_its_own(
     (tmp_path / "line.db").touch()  # `flask upgrade-db` made it before any web process starts
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'line.db'}")
     _post_worker_init(app)
-    checkpoints = app.extensions["supportline.wal_checkpoints"]
+    checkpoints = wal_checkpoints(app)
     try:
         assert checkpoints.running
     finally:
@@ -84,7 +84,7 @@ def test_no_checkpoint_thread_makes_an_sqlite_file_that_is_not_there(
 ) -> None:
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'not-made-yet.db'}")
     _post_worker_init(app)
-    assert "supportline.wal_checkpoints" not in app.extensions
+    assert wal_checkpoints(app) is None
     assert not (tmp_path / "not-made-yet.db").exists()
 
 
@@ -106,7 +106,7 @@ def test_failing_checkpoints_are_logged_when_they_start_and_stop_not_every_pass(
 def test_a_web_process_on_postgresql_runs_no_checkpoint_thread(make_app: Callable[..., Flask]) -> None:
     app = make_app(DATABASE_URL="postgresql://line@db.invalid/line")  # never connected to
     _post_worker_init(app)
-    assert "supportline.wal_checkpoints" not in app.extensions
+    assert wal_checkpoints(app) is None
 
 
 def test_another_app_served_with_these_settings_is_left_alone() -> None:

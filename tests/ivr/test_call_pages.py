@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ivr.models import CallEvent, CallLog
-from tests.conftest import FakeClock
-from tests.conftest import text_of
+from tests.support import FakeClock
+from tests.support import text_of
 from tickets.models import Ticket
 
 CONNECTED = "CA" + "1" * 32

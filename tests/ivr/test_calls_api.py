@@ -16,8 +16,8 @@ from ivr.flow import Step
 from ivr.models import CallEvent, CallLog
 from phonesim import CallRecord, FlaskClientTransport, ScriptedCaller, place_call
 from staff.tokens import issue_api_token
-from tests.conftest import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, Team
-from tests.conftest import Api, at, counted_queries
+from tests.support import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, Team
+from tests.support import Api, at, counted_queries
 
 CALLER = "+12125550147"
 CALL_FIELDS = {"call_sid", "from", "to", "status", "started_at", "ended_at", "duration", "ticket", "answered_by",

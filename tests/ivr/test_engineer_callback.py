@@ -16,7 +16,7 @@ from tickets.outbox import TwilioSender, send_due
 from tickets.service import open_ticket
 from core.calendar import business_calendar
 from tickets.sla import Severity
-from tests.conftest import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, Team
+from tests.support import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, Team
 
 CUSTOMER = "+12125550147"
 ACCOUNT = "AC" + "1" * 32

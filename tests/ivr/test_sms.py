@@ -11,7 +11,7 @@ from tickets.models import Notification, Ticket
 from tickets.service import open_ticket
 from core.calendar import business_calendar
 from tickets.sla import Severity
-from tests.conftest import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, TOM, Team
+from tests.support import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, TOM, Team
 
 CUSTOMER = "+12125550147"
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from phonesim import HANGUP, SILENCE, GatherPrompt, Speech
 from ivr.terminal import TerminalCaller, timed_line
-from tests.conftest import PRIYA, Team
+from tests.support import PRIYA, Team
 
 
 def test_a_scripted_terminal_call_ends_with_a_ticket_and_a_connected_call(app, live_line: str, team: Team) -> None:

@@ -9,6 +9,8 @@ from itertools import cycle
 
 import pytest
 from sqlalchemy import func, select
+from core.db import app_engine
+from core.settings import app_settings
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
@@ -16,7 +18,7 @@ from ivr.models import CallEvent, CallLog
 from phonesim import FlaskClientTransport, Reply, ScriptedCaller, Voicemail, place_call
 from ivr.spool import replay_spool, spooled_entries
 from tickets.models import Ticket
-from tests.conftest import AUTH_TOKEN, CALL_SID, CALLER, PRIYA, PUBLIC_BASE, Team, call_params, signed_post
+from tests.support import AUTH_TOKEN, CALL_SID, CALLER, PRIYA, PUBLIC_BASE, Team, call_params, signed_post
 
 FALLBACK = "+14155550999"
 
@@ -46,7 +48,7 @@ def test_a_request_without_a_signature_is_refused_and_leaves_no_trace(client, se
     response = client.post(path, data=call_params(Digits="1", RecordingUrl="https://x/r"), base_url=PUBLIC_BASE)
     assert response.status_code == 403
     assert rows(session, CallLog) == 0 and rows(session, Ticket) == 0
-    assert spooled_entries(app.extensions["supportline.settings"].spool_dir) == []
+    assert spooled_entries(app_settings(app).spool_dir) == []
 
 
 @pytest.mark.parametrize("path", WEBHOOKS)
@@ -162,7 +164,7 @@ def test_garbage_at_any_menu_gets_a_reprompt(client, session: Session, team: Tea
 
 def no_webhook_failed(app) -> bool:
     """True when no webhook fell into the error handler (which spools the request)."""
-    return spooled_entries(app.extensions["supportline.settings"].spool_dir) == []
+    return spooled_entries(app_settings(app).spool_dir) == []
 
 
 @pytest.mark.parametrize(
@@ -245,7 +247,7 @@ def test_a_broken_database_still_gets_the_caller_to_the_fallback_number(make_app
     app = make_app(DATABASE_URL=broken_database["DATABASE_URL"], FALLBACK_NUMBER=FALLBACK)
     root = twiml_of(signed_post(app.test_client(), "/ivr/voice", call_params()))
     assert root.find("Dial/Number").text == FALLBACK
-    spooled = spooled_entries(app.extensions["supportline.settings"].spool_dir)
+    spooled = spooled_entries(app_settings(app).spool_dir)
     assert len(spooled) == 1 and json.loads(spooled[0].read_text())["params"]["CallSid"] == CALL_SID
 
 
@@ -278,7 +280,7 @@ def test_without_a_fallback_number_the_voicemail_is_spooled_and_replayed_onto_a_
                         call_sid=CALL_SID)
     assert record.ended_by == "hangup-verb"
     assert "We have your message" in " ".join(record.heard)
-    spool_dir = down.extensions["supportline.settings"].spool_dir
+    spool_dir = app_settings(down).spool_dir
     assert len(spooled_entries(spool_dir)) == 3  # the call, the recording, the transcript
 
     up = make_app()
@@ -314,7 +316,7 @@ def test_hanging_up_while_engineers_ring_keeps_the_ticket_and_logs_an_abandoned_
 def test_sqlite_runs_with_wal_a_busy_timeout_and_foreign_keys(app) -> None:
     from sqlalchemy import text
 
-    engine = app.extensions["supportline.engine"]
+    engine = app_engine(app)
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite settings; this run is on PostgreSQL")
     with engine.connect() as connection:
@@ -327,7 +329,7 @@ def test_the_spool_drains_by_itself_after_the_next_call_ends(make_app, broken_da
     down = make_app(DATABASE_URL=broken_database["DATABASE_URL"])
     voicemail = call_params(RecordingUrl="https://api.twilio.com/rec/RE1", RecordingDuration="12")
     twiml_of(signed_post(down.test_client(), "/ivr/fallback/recorded", voicemail))
-    spool_dir = down.extensions["supportline.settings"].spool_dir
+    spool_dir = app_settings(down).spool_dir
     assert len(spooled_entries(spool_dir)) == 1
 
     other_call = {**call_params(CallStatus="completed"), "CallSid": "CA" + "99" * 16}
@@ -342,7 +344,7 @@ def test_a_spool_entry_claimed_by_another_process_is_not_replayed_twice(app, ses
     from ivr.spool import spool_request
     from ivr.views import _line
 
-    spool_dir = app.extensions["supportline.settings"].spool_dir
+    spool_dir = app_settings(app).spool_dir
     path = spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
                          call_params(RecordingUrl="https://r/2"), clock.now)
     path.rename(path.with_name(path.name.split(".")[0] + ".other.claimed"))  # a live claim
@@ -357,7 +359,7 @@ def test_a_spool_entry_that_failed_after_opening_its_ticket_does_not_spoil_the_n
     from ivr import spool
     from ivr.views import _line
 
-    spool_dir = app.extensions["supportline.settings"].spool_dir
+    spool_dir = app_settings(app).spool_dir
     for n in (1, 2):
         spool.spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
                             call_params(CallSid="CA" + f"{n}{n}" * 16, RecordingUrl=f"https://r/{n}"), clock.now)
@@ -388,7 +390,7 @@ def test_an_absurd_duration_is_kept_as_unknown_live_and_when_replayed(app, clien
     row = session.scalar(select(CallLog).where(CallLog.call_sid == CALL_SID))
     assert row is not None and row.status == "completed" and row.duration is None
 
-    spool_dir = app.extensions["supportline.settings"].spool_dir
+    spool_dir = app_settings(app).spool_dir
     spool.spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
                         call_params(CallSid="CA" + "77" * 16, RecordingUrl="https://r/7", **{field: absurd}), clock.now)
     spool.spool_request(spool_dir, "webhook", "/ivr/status",
@@ -424,7 +426,7 @@ def test_spooled_keys_and_status_callbacks_are_applied_when_replayed(app, make_a
     from ivr.views import _line
 
     with app.app_context():
-        assert replay_spool(session, app.extensions["supportline.settings"].spool_dir, _line()) == 2
+        assert replay_spool(session, app_settings(app).spool_dir, _line()) == 2
     session.commit()
     ticket = session.scalar(select(Ticket))
     assert ticket.severity == "high" and ticket.callback_number == CALLER
@@ -436,7 +438,7 @@ def test_an_entry_that_cannot_be_replayed_is_set_aside_and_does_not_block_the_re
     from ivr.spool import spool_request
     from ivr.views import _line
 
-    spool_dir = app.extensions["supportline.settings"].spool_dir
+    spool_dir = app_settings(app).spool_dir
     spool_dir.mkdir(parents=True, exist_ok=True)
     (spool_dir / "00000000000000000000-broken.json").write_text("{not json")
     spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded", call_params(RecordingUrl="https://r/3"), clock.now)
@@ -452,7 +454,7 @@ def test_an_old_entry_claimed_now_is_not_stolen_as_a_stale_claim(app, session: S
     import ivr.spool as spool
     from ivr.views import _line
 
-    spool_dir = app.extensions["supportline.settings"].spool_dir
+    spool_dir = app_settings(app).spool_dir
     path = spool.spool_request(spool_dir, "voicemail", "/x", call_params(RecordingUrl="https://r/4"), clock.now)
     an_hour_ago = path.stat().st_mtime - 3600
     os.utime(path, (an_hour_ago, an_hour_ago))

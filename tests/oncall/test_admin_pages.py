@@ -19,7 +19,7 @@ from staff.admins import create_admin
 from oncall.models import Contact, Override, Rotation
 from staff.models import AuditEntry
 from oncall.service import duty_at
-from tests.conftest import PASSWORD, USERNAME, AdminActions, Team, add_override, fresh, text_of
+from tests.support import PASSWORD, USERNAME, AdminActions, Team, add_override, fresh, text_of
 
 UTC = timezone.utc
 # The fixture clock, 2026-11-26 03:00 UTC, is Wednesday 22:00 in New York: Priya's week

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from staff.tokens import issue_api_token
 from oncall.models import Override, Rotation
 from staff.models import AuditEntry
-from tests.conftest import Team
+from tests.support import Team
 
 UTC = timezone.utc
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from staff.tokens import issue_api_token
-from tests.conftest import add_contact, add_override, add_rotation
+from tests.support import add_contact, add_override, add_rotation
 
 UTC = timezone.utc
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from ivr.calls import routing_targets
 from oncall.service import duty_at, timeline
-from tests.conftest import ANA, PRIYA, TOM, Team, add_contact, add_override, add_rotation
+from tests.support import ANA, PRIYA, TOM, Team, add_contact, add_override, add_rotation
 
 UTC = timezone.utc
 # Monday 2026-11-23 09:00 New York (EST) is 14:00 UTC: Priya's week starts.

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from staff.tokens import issue_api_token
-from tests.conftest import PRIYA, Api, Team, at, counted_queries
+from tests.support import PRIYA, Api, Team, at, counted_queries
 from tickets.models import Notification, Ticket, TicketEvent
 from tickets.service import open_ticket, record_first_response
 from core.calendar import business_calendar

@@ -316,7 +316,7 @@ def test_the_worker_command_runs_the_clock_and_sends_through_twilio(make_app, se
     app = make_app()
     t = ticket(session, Severity.CRITICAL, at=clock.now - timedelta(hours=3))
     session.commit()
-    from tests.conftest import add_contact, add_rotation
+    from tests.support import add_contact, add_rotation
 
     priya = add_contact(session, "Priya Raman", PRIYA.phone)
     add_rotation(session, [priya], handoff="2026-11-23T09:00", backups=0)
@@ -379,7 +379,7 @@ def test_a_missed_call_sends_exactly_these_texts_through_twilio(client, session:
     """Every kind the line sends about a phone ticket, as Twilio's REST API receives it."""
     from phonesim import FlaskClientTransport, ScriptedCaller, Voicemail, place_call
     from oncall.service import duty_at
-    from tests.conftest import AUTH_TOKEN, PUBLIC_BASE, add_contact, add_rotation
+    from tests.support import AUTH_TOKEN, PUBLIC_BASE, add_contact, add_rotation
 
     team = [add_contact(session, m.name, m.phone) for m in (PRIYA, TOM)]
     add_rotation(session, team, handoff="2026-11-23T09:00", backups=1)

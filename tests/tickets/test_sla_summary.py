@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.conftest import FakeClock
-from tests.conftest import text_of
+from tests.support import FakeClock
+from tests.support import text_of
 from tickets.models import Ticket
 from tickets.service import SeveritySummary, sla_summary
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.models import CallLog
-from tests.conftest import ANA, PRIYA, TOM, FakeClock, Team, add_contact
-from tests.conftest import AdminActions, fresh, text_of
+from tests.support import ANA, PRIYA, TOM, FakeClock, Team, add_contact
+from tests.support import AdminActions, fresh, text_of
 from tickets.models import Notification, Ticket, TicketEvent
 from web.pages import duration_words, time_left
 from tickets.service import MAX_NOTE_LENGTH
