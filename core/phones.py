@@ -46,3 +46,11 @@ def bad_number(name: str, value: object, region: str) -> str:
     """The message for a phone number that will not parse, saying what would."""
     shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40] + "…")
     return f"{name} {shown} is not a valid phone number: give it in E.164 (+14155550123) or as a national number in {region}"
+
+
+def checked_phone(name: str, value: object, region: str, refusal: type[ValueError] = ValueError) -> str:
+    """`value` in E.164, or `refusal` (the caller's own error type) saying what would parse."""
+    number = to_e164(value, region) if isinstance(value, str) else None
+    if number is None:
+        raise refusal(bad_number(name, value, region))
+    return number

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, storable
 from staff.audit import audit
 from oncall.models import CalendarFeed, Contact, Override, Rotation, RotationMember
-from core.phones import bad_number, to_e164
+from core.phones import checked_phone
 from oncall.schedule import (
     Duty,
     InvalidRotation,
@@ -197,13 +197,6 @@ def _checked_id(value: Any, what: str) -> int:
     return value
 
 
-def _checked_phone(value: Any, region: str) -> str:
-    number = to_e164(value, region) if isinstance(value, str) else None
-    if number is None:
-        raise InvalidChange(bad_number("phone", value, region))
-    return number
-
-
 def _checked_email(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -234,7 +227,7 @@ def add_contact(session: Session, fields: dict[str, Any], *, region: str, now: d
         raise InvalidChange(f"unknown fields: {', '.join(sorted(unknown))}")
     contact = Contact(
         name=_checked_name(fields.get("name")),
-        phone=_checked_phone(fields.get("phone"), region),
+        phone=checked_phone("phone", fields.get("phone"), region, InvalidChange),
         email=_checked_email(fields.get("email")),
         active=_checked_active(fields.get("active", True)),
         created_at=now,
@@ -258,7 +251,7 @@ def update_contact(session: Session, contact_id: int, fields: dict[str, Any], *,
     if "name" in fields:
         contact.name = _checked_name(fields["name"])
     if "phone" in fields:
-        contact.phone = _checked_phone(fields["phone"], region)
+        contact.phone = checked_phone("phone", fields["phone"], region, InvalidChange)
     if "email" in fields:
         contact.email = _checked_email(fields["email"])
     if "active" in fields:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, object_session, 
 from core.db import rows_and_more
 from core.limits import storable
 from oncall.models import Contact
-from core.phones import bad_number, to_e164
+from core.phones import checked_phone, to_e164
 from oncall.schedule import Duty
 from tickets import notify
 from tickets.models import FIRST_TICKET_NUMBER, Notification, Ticket, TicketCounter, TicketEvent
@@ -358,12 +358,10 @@ def _checked_description(value: Any) -> str | None:
 
 
 def _checked_phone(name: str, value: Any, region: str) -> str | None:
+    """An optional phone number: none given is None."""
     if value is None or value == "":
         return None
-    number = to_e164(value, region) if isinstance(value, str) else None
-    if number is None:
-        raise InvalidTicketChange(bad_number(name, value, region))
-    return number
+    return checked_phone(name, value, region, InvalidTicketChange)
 
 
 def _refuse_unknown(fields: dict[str, Any], allowed: frozenset[str]) -> None:
