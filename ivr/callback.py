@@ -18,7 +18,7 @@ from ivr import prompts
 from ivr.flow import Step
 from ivr.menus import ACCEPT_KEY
 from ivr.models import CallEvent, CallLog
-from tickets import service as tickets
+from tickets import records
 from tickets.models import Notification, Ticket
 
 CALLBACK_RING_SECONDS = 30
@@ -108,11 +108,11 @@ def customer_call_ended(session: Session, call: CallLog, ticket: Ticket, enginee
     if connected:
         call.outcome = "connected"
         call.answered_by = f"the customer ({ticket.callback_number})"
-        tickets.note(ticket, now, "callback", f"{engineer} called the customer back ({duration or 0} s)")
-        tickets.record_first_response(ticket, now, engineer, "called the customer back")
+        records.note(ticket, now, "callback", f"{engineer} called the customer back ({duration or 0} s)")
+        records.record_first_response(ticket, now, engineer, "called the customer back")
         response.say(prompts.CALLBACK_DONE)
     else:
-        tickets.note(ticket, now, "callback_unanswered", f"{engineer} rang {ticket.callback_number}: {dial_status}")
+        records.note(ticket, now, "callback_unanswered", f"{engineer} rang {ticket.callback_number}: {dial_status}")
         response.say(prompts.callback_unanswered(dial_status))
     response.hangup()
     session.commit()
@@ -130,7 +130,7 @@ def callback_call_ended(session: Session, *, call_sid: str, notification: Notifi
         log_step(call, now, "callback_started",
                  f"engineer callback for ticket {ticket.number}: ringing {notification.recipient or to_number}")
         session.add(call)
-        tickets.note(ticket, now, "callback_unanswered",
+        records.note(ticket, now, "callback_unanswered",
                      f"{notification.recipient or notification.to_number} did not take the callback call ({call_status})")
     if call.ended_at is None:
         call.ended_at, call.duration, call.status = now, duration, call_status

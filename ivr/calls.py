@@ -22,7 +22,7 @@ from core.phones import to_e164
 from oncall.schedule import Duty
 from oncall.service import duty_at
 from tickets import notify
-from tickets import service as tickets
+from tickets import records
 from tickets.models import Ticket
 from tickets.sla import BusinessCalendar, Severity
 
@@ -122,7 +122,7 @@ def take_keys(
     before = call.step
     effect = flow.advance(call, said, line.region)
     if effect is Effect.LOOK_UP_TICKET:
-        found = tickets.find_ticket(session, call.looked_up_number or "")
+        found = records.find_ticket(session, call.looked_up_number or "")
         call.looked_up_ticket = found
         flow.ticket_looked_up(call, found is not None)
         call.log(now, "ticket_lookup", f"ticket {call.looked_up_number}: {'found' if found else 'not found'}")
@@ -158,7 +158,7 @@ def open_ticket_for_call(session: Session, call: LiveCall, now: datetime, line: 
     # Read who is on duty before taking the ticket number: taking it locks the counter row until
     # this transaction commits (PostgreSQL), and every other new ticket waits for that lock.
     duty = duty_at(session, now)
-    ticket = tickets.open_ticket(
+    ticket = records.open_ticket(
         session,
         severity=Severity(call.severity or Severity.NORMAL),
         source="phone",
@@ -173,7 +173,7 @@ def open_ticket_for_call(session: Session, call: LiveCall, now: datetime, line: 
     call.log(now, "ticket_opened", f"ticket {ticket.number} ({ticket.severity}), callback {callback or 'none'}")
     notify.new_ticket(session, ticket, duty, line.timezone, now)
     if abandoned:
-        tickets.note(ticket, now, "caller_hung_up", f"the caller hung up at {call.step}; kept what they had said")
+        records.note(ticket, now, "caller_hung_up", f"the caller hung up at {call.step}; kept what they had said")
         return ticket
     call.targets = routing_targets(duty, line.fallback_number)
     call.target_index = 0
@@ -220,7 +220,7 @@ def take_dial_result(
         call.step = Step.VOICEMAIL
         call.notice = None
         if call.ticket is not None:
-            tickets.note(call.ticket, now, "missed_call", "nobody answered; the caller was offered voicemail")
+            records.note(call.ticket, now, "missed_call", "nobody answered; the caller was offered voicemail")
             notify.missed_call(session, call.ticket, duty_at(session, now), now)
     call.seq += 1
     _commit(session, call)
@@ -238,9 +238,9 @@ def take_whisper_answer(session: Session, call: LiveCall, *, target_index: int, 
     if accepted:
         call.accepted_target = target_index
         if call.ticket_id is not None and target.get("contact_id") is not None:
-            tickets.record_first_response_to(session, call.ticket_id, now, target["name"], "accepted the call")
+            records.record_first_response_to(session, call.ticket_id, now, target["name"], "accepted the call")
         elif call.ticket is not None:
-            tickets.note(call.ticket, now, "fallback_answered", f"the caller was put through to {target['phone']}")
+            records.note(call.ticket, now, "fallback_answered", f"the caller was put through to {target['phone']}")
     _commit(session, call)
     return accepted
 
@@ -261,7 +261,7 @@ def take_recording(
         call.log(now, "voicemail", "no recording")
     else:
         ticket = open_ticket_for_call(session, call, now, line)
-        tickets.attach_recording(ticket, now, recording_url, seconds)
+        records.attach_recording(ticket, now, recording_url, seconds)
         call.step = Step.VOICEMAIL_DONE
         call.outcome = "voicemail"
         call.log(now, "voicemail", f"recording {recording_url}" + (f" ({seconds} s)" if seconds is not None else ""))
@@ -275,7 +275,7 @@ def take_transcript(session: Session, call: LiveCall, *, text: str | None, statu
     if status != "completed" or not text:
         call.log(now, "transcript", f"transcription {status or 'missing'}; the recording stays on the ticket")
     elif call.ticket is not None and call.ticket.transcript != text:
-        tickets.attach_transcript(call.ticket, now, text)
+        records.attach_transcript(call.ticket, now, text)
         call.log(now, "transcript", _clip(text))
     # The engineer hears of the voicemail once its words are known (or known to be missing).
     if call.ticket is not None and call.ticket.recording_url:
@@ -316,7 +316,7 @@ def close_call(
     if call.outcome is None:
         call.outcome = "abandoned"
         if Step(call.step) is Step.CONNECTING and call.ticket is not None and call.ticket.first_response_at is None:
-            tickets.note(call.ticket, now, "caller_hung_up", "the caller hung up while the line was ringing engineers")
+            records.note(call.ticket, now, "caller_hung_up", "the caller hung up while the line was ringing engineers")
             notify.missed_call(session, call.ticket, duty_at(session, now), now)
     _commit(session, call)
     return call

@@ -23,14 +23,8 @@ from oncall.models import Contact
 from core.phones import to_e164
 from oncall.service import duty_at
 from tickets import messages
-from tickets.service import (
-    InvalidTicketChange,
-    TicketConflict,
-    find_ticket,
-    record_first_response,
-    start_callback,
-    update_ticket,
-)
+from tickets.records import find_ticket, record_first_response
+from tickets.service import InvalidTicketChange, TicketConflict, start_callback, update_ticket
 
 log = logging.getLogger(__name__)
 

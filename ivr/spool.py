@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ivr import live_call
 from ivr.calls import Line, answer_call, close_call, open_ticket_for_call, take_keys, whole_seconds
 from ivr.flow import CallerInput, Step
-from tickets import service as tickets
+from tickets import records
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +124,13 @@ def _replay(session: Session, entry: dict[str, Any], line: Line) -> None:
     call.log(at, f"spooled_{kind}"[:32], f"kept while the database was unreachable: {path} {detail}")
     if kind == "voicemail" and params.get("RecordingUrl"):
         ticket = open_ticket_for_call(session, call, at, line, abandoned=True)
-        tickets.attach_recording(ticket, at, params["RecordingUrl"], whole_seconds(params.get("RecordingDuration")))
-        tickets.note(ticket, at, "spooled", "voicemail left while the line's database was unreachable")
+        records.attach_recording(ticket, at, params["RecordingUrl"], whole_seconds(params.get("RecordingDuration")))
+        records.note(ticket, at, "spooled", "voicemail left while the line's database was unreachable")
         call.outcome = "voicemail"
         call.step = Step.VOICEMAIL_DONE
     elif kind == "transcript" and params.get("TranscriptionText"):
         ticket = open_ticket_for_call(session, call, at, line, abandoned=True)
-        tickets.attach_transcript(ticket, at, params["TranscriptionText"])
+        records.attach_transcript(ticket, at, params["TranscriptionText"])
     elif kind == "fallback_dial":
         call.outcome = call.outcome or "fallback"
     elif path.startswith("/ivr/gather"):

@@ -27,7 +27,8 @@ from oncall.models import Contact
 from oncall.service import duty_at
 from tickets import service
 from tickets.models import Ticket
-from tickets.service import InvalidTicketChange, TicketConflict, TicketNotFound, find_ticket
+from tickets.records import find_ticket
+from tickets.service import InvalidTicketChange, TicketConflict, TicketNotFound
 from tickets.sla import Severity, target_description
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/admin/tickets", template_folder="templates")

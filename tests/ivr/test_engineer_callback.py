@@ -13,7 +13,7 @@ from phonesim import FlaskClientTransport, ScriptedCaller, place_call
 from tickets import notify
 from tickets.models import Notification, Ticket
 from tickets.outbox import TwilioSender, send_due
-from tickets.service import open_ticket
+from tickets.records import open_ticket
 from core.calendar import business_calendar
 from tickets.sla import Severity
 from tests.support import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, Team

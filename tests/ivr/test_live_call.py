@@ -14,7 +14,7 @@ from ivr import live_call
 from ivr.flow import Step
 from ivr.live_call import LiveCall
 from ivr.models import CallEvent, CallLog
-from tickets.service import open_ticket
+from tickets.records import open_ticket
 from core.calendar import business_calendar
 from tickets.sla import Severity
 

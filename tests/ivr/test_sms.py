@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from phonesim import FlaskClientTransport, send_sms
 from tickets.models import Notification, Ticket
-from tickets.service import open_ticket
+from tickets.records import open_ticket
 from core.calendar import business_calendar
 from tickets.sla import Severity
 from tests.support import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, TOM, Team

@@ -363,7 +363,7 @@ def test_a_spool_entry_that_failed_after_opening_its_ticket_does_not_spoil_the_n
     for n in (1, 2):
         spool.spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
                             call_params(CallSid="CA" + f"{n}{n}" * 16, RecordingUrl=f"https://r/{n}"), clock.now)
-    attach = spool.tickets.attach_recording
+    attach = spool.records.attach_recording
     seen: list[object] = []
 
     def fails_once(ticket, *args):  # a bug in the first entry, after its ticket was opened (and rolled back)
@@ -372,7 +372,7 @@ def test_a_spool_entry_that_failed_after_opening_its_ticket_does_not_spoil_the_n
             raise RuntimeError("boom")
         return attach(ticket, *args)
 
-    monkeypatch.setattr(spool.tickets, "attach_recording", fails_once)
+    monkeypatch.setattr(spool.records, "attach_recording", fails_once)
     with app.app_context():
         assert replay_spool(session, spool_dir, _line()) == 1
     session.commit()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from staff.tokens import issue_api_token
 from tests.support import PRIYA, Api, Team, at, counted_queries
 from tickets.models import Notification, Ticket, TicketEvent
-from tickets.service import open_ticket, record_first_response
+from tickets.records import open_ticket, record_first_response
 from core.calendar import business_calendar
 from tickets.sla import Severity
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.db import engine_for
 from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketEvent
-from tickets.service import find_ticket, note, open_ticket, record_first_response, record_first_response_to
+from tickets.records import find_ticket, note, open_ticket, record_first_response, record_first_response_to
 from core.calendar import business_calendar
 from tickets.sla import Severity
 

@@ -18,7 +18,7 @@ from tickets import messages
 from tickets.escalation import checkpoints_reached, run_sla_clock
 from tickets.models import Notification, Ticket
 from tickets.outbox import MAX_ATTEMPTS, RATE_LIMIT, RATE_WINDOW, TwilioSender, enqueue, retry_delay, send_due
-from tickets.service import open_ticket
+from tickets.records import open_ticket
 from core.calendar import business_calendar
 from tickets.sla import Severity
 
