@@ -10,7 +10,7 @@ implementation of the line can skip, and nothing more:
   commit; the ticket-opening key also takes the next ticket number, writes the ticket and
   queues the engineer's text; the whisper only reads the call and its ticket (on SQLite without
   the writer's lock), as the line's does. On SQLite a thread copies the write-ahead log back, as
-  in the line's web process (`app.WalCheckpoints`).
+  in the line's web process (`core.db.WalCheckpoints`).
   On PostgreSQL that is two round trips (psycopg's pipeline mode): the read, then every write
   with the `COMMIT`. The first call of a CallSid adds one (its row's id);
 - build TwiML of the same shape with `twilio.twiml.voice_response`.
@@ -21,7 +21,7 @@ implementation of the line costs at least as much: it is a lower bound, not a ri
 
 It answers with the TwiML the line gave in the warm-up call (as the floor does), so the
 scripted phone takes the same path. Its statements go straight to the driver connection
-(`sqlite3`, psycopg; taken from an engine made by `app.engine_for`, so it is opened with the
+(`sqlite3`, psycopg; taken from an engine made by `core.db.engine_for`, so it is opened with the
 line's settings) without SQLAlchemy's execution layer, the ORM, URL building or the call flow, on
 tables of its own (`bound_*`). What the line costs above the bound is the cost of how the line is written; what
 the bound costs above the floor is what the database and the signature cost on this machine.
@@ -62,7 +62,7 @@ WHISPER_PATH = "/ivr/whisper"
 
 
 class _Database:
-    """One pooled driver connection per thread, opened as the line opens its own (`app.engine_for`:
+    """One pooled driver connection per thread, opened as the line opens its own (`core.db.engine_for`:
     SQLite's pragmas, psycopg for PostgreSQL); `?` placeholders, rewritten for psycopg."""
 
     def __init__(self, url: str) -> None:
