@@ -18,9 +18,10 @@ answer), `transports` (signed requests and how they travel), `twiml` (reading th
 answers), `call` (the call itself and its record), `sms` (a message to the line).
 """
 
-from phonesim.call import CallRecord, DialAttempt, Exchange, Recording, place_call
+from phonesim.call import CallRecord, DialAttempt, Exchange, Recording, place_call, report_hang_up
 from phonesim.errors import PhoneError, ScriptExhausted, TooManySteps, TwimlError, WebhookError
 from phonesim.parties import (
+    DTMF_KEYS,
     HANGUP,
     SILENCE,
     Answer,
@@ -37,9 +38,10 @@ from phonesim.parties import (
     Voicemail,
 )
 from phonesim.sms import send_sms
-from phonesim.transports import FlaskClientTransport, HttpTransport, Reply, Transport
+from phonesim.transports import FlaskClientTransport, HttpTransport, Reply, Transport, new_sid
 
 __all__ = [
+    "DTMF_KEYS",
     "HANGUP",
     "SILENCE",
     "Answer",
@@ -67,6 +69,8 @@ __all__ = [
     "TwimlError",
     "Voicemail",
     "WebhookError",
+    "new_sid",
     "place_call",
+    "report_hang_up",
     "send_sms",
 ]

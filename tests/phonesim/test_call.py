@@ -7,11 +7,13 @@ import pytest
 from phonesim import (
     HANGUP,
     SILENCE,
+    FlaskClientTransport,
     Speech,
     TooManySteps,
     TwimlError,
     Voicemail,
     WebhookError,
+    report_hang_up,
 )
 from tests.phonesim.line import (
     BASE,
@@ -20,6 +22,7 @@ from tests.phonesim.line import (
     EMPTY,
     ENGINEER,
     LINE_NUMBER,
+    TOKEN,
     call,
     hit,
     make_line,
@@ -493,3 +496,21 @@ def test_the_transcript_reads_like_a_call_log():
     assert f"DIAL {ENGINEER} → engineer accepts (DialCallStatus completed, bridged)" in lines
     assert lines[-1] == f"STATUS completed {record.duration}s"
     assert "Thanks for calling." in record.last_twiml
+
+
+# --- a call cut short ----------------------------------------------------------------------------
+
+
+def test_a_hang_up_reported_for_a_cut_short_call_is_a_signed_completed_status_callback():
+    app = make_line()
+    sid = "CA" + "cd" * 16
+    common = dict(status_callback_url=f"{BASE}/ivr/status", transport=FlaskClientTransport(app.test_client()),
+                  call_sid=sid, from_number=CALLER, to_number=LINE_NUMBER)
+
+    reply = report_hang_up(auth_token=TOKEN, **common)
+    refused = report_hang_up(auth_token="another-token", **common)
+
+    assert reply.status == 204 and refused.status == 403  # the reply, never an error: nobody is left to tell
+    status = hit(app, "/ivr/status")
+    assert (status["CallSid"], status["CallStatus"], status["Direction"]) == (sid, "completed", "inbound")
+    assert (status["From"], status["To"], status["AccountSid"]) == (CALLER, LINE_NUMBER, "AC" + "0" * 32)
