@@ -13,19 +13,19 @@ from __future__ import annotations
 import io
 import select
 import sys
-import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import TextIO
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select as sql_select
-from twilio.request_validator import RequestValidator
 
 from core.db import db
-from core.settings import current_settings
+from core.settings import Settings, current_settings
 from ivr.models import CallLog
 from phonesim import (
+    DTMF_KEYS,
     HANGUP,
     SILENCE,
     Answer,
@@ -36,14 +36,20 @@ from phonesim import (
     RecordPrompt,
     ScriptedCaller,
     ScriptedEngineers,
+    Signal,
     Speech,
     Voicemail,
+    new_sid,
     place_call,
+    report_hang_up,
     send_sms,
 )
 
 DEFAULT_LINE = "http://127.0.0.1:5000"
+# The number dialled and texted when TWILIO_PHONE_NUMBER is not set.
+DEFAULT_SUPPORT_NUMBER = "+18005550199"
 ENGINEER_CHOICES = ("accept", "refuse", "silent", "no-answer", "busy")
+HANG_UP_WORDS = frozenset({"h", "hangup", "hang up"})
 
 
 def timed_line(stream: TextIO, seconds: float) -> str | None:
@@ -70,32 +76,32 @@ class TerminalCaller:
     def hear(self, text: str) -> None:
         self.write(f"LINE: {text}")
 
-    def _ask(self, hint: str, seconds: float) -> str | None:
+    def _ask(self, hint: str, seconds: float) -> str | Signal:
+        """The line typed within `seconds`; SILENCE for none or an empty one, HANGUP for `h` or Ctrl-C."""
         self.write(f"  [{hint}; {seconds:g} s]")
         try:
             line = self.read(seconds)
         except KeyboardInterrupt:
-            return "h"
-        return None if line is None else line.strip()
+            return HANGUP
+        typed = (line or "").strip()
+        if not typed:
+            return SILENCE
+        return HANGUP if typed.lower() in HANG_UP_WORDS else typed
 
     def answer_gather(self, prompt: GatherPrompt) -> Answer:
         hint = "type keys then Enter" if prompt.accepts_digits else "type `say …`"
         typed = self._ask(f"{hint}, `say <words>` to speak, Enter for silence, h to hang up", prompt.timeout)
-        if typed is None or typed == "":
-            return SILENCE
-        if typed.lower() in {"h", "hangup", "hang up"}:
-            return HANGUP
+        if isinstance(typed, Signal):
+            return typed
         if typed.lower().startswith("say "):
             return Speech(typed[4:].strip())
-        keys = "".join(ch for ch in typed if ch in "0123456789*#")
+        keys = "".join(ch for ch in typed if ch in DTMF_KEYS)
         return keys or Speech(typed)
 
     def answer_record(self, prompt: RecordPrompt) -> Answer:
         typed = self._ask("type your message then Enter (it stands in for the recording), h to hang up", 60)
-        if typed is None or typed == "":
-            return SILENCE
-        if typed.lower() in {"h", "hangup", "hang up"}:
-            return HANGUP
+        if isinstance(typed, Signal):
+            return typed
         return Voicemail(typed, seconds=max(2, len(typed.split()) // 2))
 
 
@@ -111,6 +117,11 @@ class TerminalEngineers:
         choice = (self.read(30) or "n").strip().lower()[:1]
         behaviour = {"a": "accept", "r": "refuse", "s": "silent", "b": "busy"}.get(choice, "no-answer")
         return ScriptedEngineers([behaviour]).ring(number)
+
+
+def support_number(settings: Settings) -> str:
+    """The support line's own number: TWILIO_PHONE_NUMBER, or a stand-in when it is not set."""
+    return settings.twilio_phone_number or DEFAULT_SUPPORT_NUMBER
 
 
 def describe_outcome(call: CallLog | None) -> list[str]:
@@ -133,6 +144,12 @@ def describe_outcome(call: CallLog | None) -> list[str]:
     return lines
 
 
+def echo_outcome(call_sid: str) -> None:
+    """Print what the local database kept of the call `call_sid`: its log row and its ticket."""
+    for line in describe_outcome(db().scalar(sql_select(CallLog).where(CallLog.call_sid == call_sid))):
+        click.echo(line)
+
+
 @click.command("call")
 @click.option("--url", default=DEFAULT_LINE, show_default=True, help="The line's base URL.")
 @click.option("--from", "from_number", default="+14155550100", show_default=True, help="The caller ID.")
@@ -145,7 +162,7 @@ def call_command(url: str, from_number: str, to_number: str | None, keys: str | 
     """Ring the line from this terminal and play the call as Twilio would."""
     settings = current_settings()
     echo = click.echo
-    read = lambda seconds: timed_line(sys.stdin, seconds)  # noqa: E731
+    read = partial(timed_line, sys.stdin)
     if keys is not None:
         answers: list[Answer] = [k.strip() if k.strip() else SILENCE for k in keys.split(",")]
         caller = ScriptedCaller(answers, hang_up_when_done=True)
@@ -153,8 +170,8 @@ def call_command(url: str, from_number: str, to_number: str | None, keys: str | 
         caller = TerminalCaller(read, echo)
     engineers = ScriptedEngineers([engineer or "accept"] * 20) if (engineer or keys is not None) else TerminalEngineers(read, echo)
     base = url.rstrip("/")
-    call_sid = "CA" + uuid.uuid4().hex
-    to_number = to_number or settings.twilio_phone_number or "+18005550199"
+    call_sid = new_sid("CA")
+    to_number = to_number or support_number(settings)
     try:
         record: CallRecord = place_call(
             voice_url=f"{base}/ivr/voice",
@@ -169,10 +186,10 @@ def call_command(url: str, from_number: str, to_number: str | None, keys: str | 
         )
     except KeyboardInterrupt:
         # Ctrl-C while the line was answering: hang up as Twilio reports a caller hanging up.
-        hang_up(base, settings.twilio_auth_token, call_sid, from_number, to_number)
+        report_hang_up(status_callback_url=f"{base}/ivr/status", auth_token=settings.twilio_auth_token,
+                       transport=HttpTransport(), call_sid=call_sid, from_number=from_number, to_number=to_number)
         echo("HUNG UP")
-        for line in describe_outcome(db().scalar(sql_select(CallLog).where(CallLog.call_sid == call_sid))):
-            echo(line)
+        echo_outcome(call_sid)
         return
     except PhoneError as error:
         raise click.ClickException(f"the call failed: {error}") from None
@@ -184,18 +201,7 @@ def call_command(url: str, from_number: str, to_number: str | None, keys: str | 
     for dial in record.dials:
         echo(f"DIALLED {dial.number}: {dial.behaviour}, DialCallStatus {dial.dial_call_status}")
     echo(f"CALL ENDED ({record.ended_by}), {record.duration} s")
-    row = db().scalar(sql_select(CallLog).where(CallLog.call_sid == record.call_sid))
-    for line in describe_outcome(row):
-        echo(line)
-
-
-def hang_up(base: str, auth_token: str, call_sid: str, from_number: str, to_number: str) -> None:
-    """Send the status callback Twilio sends when a caller hangs up."""
-    params = {"CallSid": call_sid, "AccountSid": "AC" + "0" * 32, "From": from_number, "To": to_number,
-              "CallStatus": "completed", "Direction": "inbound", "ApiVersion": "2010-04-01"}
-    url = f"{base}/ivr/status"
-    signature = RequestValidator(auth_token).compute_signature(url, params)
-    HttpTransport().post(url, params, {"X-Twilio-Signature": signature})
+    echo_outcome(record.call_sid)
 
 
 @click.command("text")
@@ -212,7 +218,7 @@ def text_command(body: str, url: str, from_number: str) -> None:
             auth_token=settings.twilio_auth_token,
             transport=HttpTransport(),
             from_number=from_number,
-            to_number=settings.twilio_phone_number or "+18005550199",
+            to_number=support_number(settings),
             body=body,
         )
     except (PhoneError, OSError) as error:

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+import pty
+import select as select_module
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +20,8 @@ from sqlalchemy.orm import Session
 from phonesim import HANGUP, SILENCE, GatherPrompt, Speech
 from ivr.terminal import TerminalCaller, timed_line
 from tests.support import PRIYA, Team
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_scripted_terminal_call_ends_with_a_ticket_and_a_connected_call(app, live_line: str, team: Team) -> None:
@@ -100,51 +111,99 @@ def test_a_status_lookup_over_http_reads_the_ticket(app, live_line: str, team: T
     assert "outcome status_lookup" in result.output
 
 
+class PhoneInATerminal:
+    """The terminal phone running in a child process whose controlling terminal is a pty the test types into."""
+
+    def __init__(self, pid: int, terminal: int) -> None:
+        self.pid = pid
+        self.terminal = terminal
+        self.shown = b""
+        self.exit_code: int | None = None
+
+    @property
+    def screen(self) -> str:
+        return self.shown.decode(errors="replace")
+
+    def _read_some(self, seconds: float) -> bool:
+        """Add what the terminal shows within `seconds`; False once the child closed its side."""
+        ready, _, _ = select_module.select([self.terminal], [], [], seconds)
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.terminal, 4096)
+        except OSError:  # EIO: the child's side of the pty is closed
+            return False
+        self.shown += chunk
+        return bool(chunk)
+
+    def read_until(self, text: bytes, seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while text not in self.shown:
+            assert time.monotonic() < deadline, f"never saw {text!r}; the terminal showed:\n{self.screen}"
+            assert self._read_some(0.2), f"the phone ended before showing {text!r}; the terminal showed:\n{self.screen}"
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.terminal, keys)
+
+    def wait(self, seconds: float) -> int | None:
+        """The child's exit code once it ends within `seconds`, or None while it still runs.
+
+        Keeps reading the terminal meanwhile, so that a child printing its last lines never blocks on a full pty.
+        """
+        deadline = time.monotonic() + seconds
+        while self.exit_code is None:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.exit_code = os.waitstatus_to_exitcode(status)
+            elif time.monotonic() >= deadline:
+                break
+            elif not self._read_some(0.05):
+                time.sleep(0.05)
+        return self.exit_code
+
+    def stop(self) -> None:
+        """Kill the child unless it has ended, reap it, and close the terminal: a failed test leaves no phone behind."""
+        try:
+            if self.wait(0) is None:
+                os.kill(self.pid, signal.SIGKILL)
+                self.wait(10)
+        finally:
+            os.close(self.terminal)
+
+
+@contextmanager
+def phone_in_a_terminal(args: list[str], env: dict[str, str]) -> Iterator[PhoneInATerminal]:
+    """Run `python -m flask --app app <args>` in a pty; killed and reaped on the way out, whatever happened."""
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the terminal phone, with the pty as its controlling terminal
+        try:
+            os.chdir(ROOT)
+            os.execve(sys.executable, [sys.executable, "-m", "flask", "--app", "app", *args], env)
+        except BaseException as error:
+            os.write(2, f"the terminal phone did not start: {error!r}\n".encode())
+        os._exit(127)  # never go on running the test suite's copy in the child
+    phone = PhoneInATerminal(pid, terminal)
+    try:
+        yield phone
+    finally:
+        phone.stop()
+
+
 def test_interactive_keys_in_a_real_terminal_and_ctrl_c_hangs_up_cleanly(
     live_line: str, env: dict[str, str], team: Team, session: Session
 ) -> None:
     """A person at a terminal: the prompts show, typed keys go to the line, Ctrl-C hangs up."""
-    import os
-    import pty
-    import select as select_module
-    import sys
-    import time
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    pid, terminal = pty.fork()
-    if pid == 0:  # the child: the terminal phone, with the pty as its controlling terminal
-        os.chdir(root)
-        os.execve(sys.executable, [sys.executable, "-m", "flask", "--app", "app", "call", "--url", live_line],
-                  {**os.environ, **env, "PYTHONUNBUFFERED": "1"})
-
-    seen = b""
-
-    def read_until(text: bytes, seconds: float = 20) -> None:
-        nonlocal seen
-        deadline = time.monotonic() + seconds
-        while text not in seen:
-            assert time.monotonic() < deadline, f"never saw {text!r}; the terminal showed:\n{seen.decode(errors='replace')}"
-            ready, _, _ = select_module.select([terminal], [], [], 0.2)
-            if ready:
-                try:
-                    seen += os.read(terminal, 4096)
-                except OSError:
-                    break
-
-    try:
-        read_until(b"To report a new issue, press 1")
-        read_until(b"h to hang up")
-        os.write(terminal, b"1\r")
-        read_until(b"How severe is the problem?")
-        os.write(terminal, b"2\r")
-        read_until(b"Should we call you back at")
-        os.write(terminal, b"\x03")  # Ctrl-C
-        read_until(b"outcome abandoned")
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(terminal)
-    assert os.waitstatus_to_exitcode(status) == 0
+    with phone_in_a_terminal(["call", "--url", live_line], {**os.environ, **env, "PYTHONUNBUFFERED": "1"}) as phone:
+        phone.read_until(b"To report a new issue, press 1")
+        phone.read_until(b"h to hang up")
+        phone.type(b"1\r")
+        phone.read_until(b"How severe is the problem?")
+        phone.type(b"2\r")
+        phone.read_until(b"Should we call you back at")
+        phone.type(b"\x03")  # Ctrl-C
+        phone.read_until(b"outcome abandoned")
+        exit_code = phone.wait(20)
+    assert exit_code == 0, f"the phone ended with {exit_code}; the terminal showed:\n{phone.screen}"
     session.commit()
     from ivr.models import CallLog
     from tickets.models import Ticket

@@ -1,206 +1,36 @@
-"""The Twilio phone emulator, played against a tiny signature-checking line defined here."""
+"""The call itself: the request envelope, each verb as Twilio executes it, both legs, and the call's record."""
 
 import re
-from dataclasses import dataclass
 
 import pytest
-from flask import Flask, Response, abort, request
-from twilio.request_validator import RequestValidator
 
 from phonesim import (
     HANGUP,
     SILENCE,
     FlaskClientTransport,
-    HttpTransport,
-    ScriptedCaller,
-    ScriptedEngineers,
-    ScriptExhausted,
     Speech,
     TooManySteps,
     TwimlError,
     Voicemail,
     WebhookError,
-    place_call,
-    send_sms,
+    report_hang_up,
+)
+from tests.phonesim.line import (
+    BASE,
+    CALL_SID,
+    CALLER,
+    EMPTY,
+    ENGINEER,
+    LINE_NUMBER,
+    TOKEN,
+    call,
+    hit,
+    make_line,
+    paths,
 )
 
-TOKEN = "test-auth-token"
-BASE = "https://line.example.com"
-ENGINEER = "+14155550123"
-CALLER = "+14155550100"
-LINE_NUMBER = "+18005550199"
-CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
-EMPTY = "<Response/>"
 
-
-def xml(body: str) -> Response:
-    return Response(body, mimetype="text/xml")
-
-
-def no_content(values) -> Response:
-    return Response("", 204)
-
-
-def menu(values):
-    choice = values.get("Digits")
-    if choice == "1":
-        return "<Response><Redirect>support</Redirect></Response>"
-    if choice == "2":
-        return "<Response><Redirect>voicemail</Redirect></Response>"
-    return "<Response><Say>Not an option.</Say><Redirect>voice</Redirect></Response>"
-
-
-def whisper_answer(values):
-    if values.get("Digits") == "1":
-        return "<Response><Say>Connecting.</Say></Response>"
-    return "<Response><Hangup/></Response>"
-
-
-def dial_done(values):
-    if values.get("DialBridged") == "true":
-        return "<Response><Say>Thanks for calling.</Say><Hangup/></Response>"
-    return "<Response><Say>Nobody is available.</Say><Redirect>voicemail</Redirect></Response>"
-
-
-# A small support line: menu, whisper-screened dial, voicemail with transcription.
-LINE = {
-    "/ivr/voice": (
-        "<Response><Say>Welcome to the test line.</Say>"
-        '<Gather numDigits="1" action="menu" timeout="3"><Say>Press 1 for support, 2 for voicemail.</Say></Gather>'
-        "<Say>We did not hear you. Goodbye.</Say><Hangup/></Response>"
-    ),
-    "/ivr/menu": menu,
-    "/ivr/support": (
-        f'<Response><Dial action="dial-done" timeout="20" callerId="{LINE_NUMBER}">'
-        f'<Number url="whisper">{ENGINEER}</Number></Dial></Response>'
-    ),
-    "/ivr/whisper": (
-        '<Response><Gather numDigits="1" action="whisper-answer" timeout="5">'
-        "<Say>Support call from the test line. Press 1 to accept.</Say></Gather>"
-        "<Say>No answer. Goodbye.</Say><Hangup/></Response>"
-    ),
-    "/ivr/whisper-answer": whisper_answer,
-    "/ivr/dial-done": dial_done,
-    "/ivr/voicemail": (
-        "<Response><Say>Leave a message after the beep.</Say>"
-        '<Record action="recorded" maxLength="60" transcribe="true" transcribeCallback="transcribed" '
-        'recordingStatusCallback="recording-status"/>'
-        "<Say>We got nothing.</Say><Hangup/></Response>"
-    ),
-    "/ivr/recorded": "<Response><Say>Thank you. Goodbye.</Say><Hangup/></Response>",
-    "/ivr/transcribed": no_content,
-    "/ivr/recording-status": no_content,
-    "/ivr/status": no_content,
-    "/sms": lambda values: f"<Response><Message>Got: {values['Body']}</Message></Response>",
-}
-
-
-@dataclass
-class Hit:
-    method: str
-    path: str
-    url: str
-    values: dict
-
-
-def make_line(**overrides) -> Flask:
-    """The test line; `overrides` maps a path (underscores for slashes) to TwiML or a handler."""
-    docs = dict(LINE)
-    docs.update({"/" + name.replace("__", "/").replace("_", "-"): doc for name, doc in overrides.items()})
-    app = Flask(__name__)
-    app.hits = []
-    validator = RequestValidator(TOKEN)
-
-    @app.route("/<path:path>", methods=["GET", "POST"])
-    def webhook(path):
-        params = request.form.to_dict() if request.method == "POST" else {}
-        if not validator.validate(request.url, params, request.headers.get("X-Twilio-Signature", "")):
-            abort(403)
-        values = request.values.to_dict()
-        app.hits.append(Hit(request.method, "/" + path, request.url, values))
-        doc = docs.get("/" + path)
-        if doc is None:
-            abort(404)
-        result = doc(values) if callable(doc) else doc
-        return result if isinstance(result, Response) else xml(result)
-
-    return app
-
-
-def call(app, answers=(), engineers=None, *, voice_url=f"{BASE}/ivr/voice", transport=None, **kwargs):
-    caller = answers if hasattr(answers, "answer_gather") else ScriptedCaller(answers)
-    return place_call(
-        voice_url=voice_url,
-        status_callback_url=f"{BASE}/ivr/status",
-        auth_token=TOKEN,
-        transport=transport or FlaskClientTransport(app.test_client()),
-        caller=caller,
-        engineers=engineers,
-        **kwargs,
-    )
-
-
-def paths(app) -> list[str]:
-    return [hit.path for hit in app.hits]
-
-
-def hit(app, path: str) -> dict:
-    found = [h.values for h in app.hits if h.path == path]
-    assert len(found) == 1, f"{path} was requested {len(found)} times: {paths(app)}"
-    return found[0]
-
-
-class TamperingTransport(FlaskClientTransport):
-    """Changes a parameter after Twilio signed it, as an attacker replaying a request would."""
-
-    def post(self, url, params, headers):
-        return super().post(url, {**params, "From": "+19005550000"}, headers)
-
-
-# --- signatures and the request envelope ---------------------------------------------------
-
-
-def test_every_request_of_a_call_carries_a_signature_the_line_accepts():
-    app = make_line()
-
-    record = call(app, ["1"], ["accept"])
-
-    assert record.status == "completed"
-    assert len(app.hits) == len(record.requests) >= 7
-    assert all(200 <= exchange.status < 300 for exchange in record.requests)
-
-
-def test_a_parameter_tampered_after_signing_is_refused_with_403():
-    app = make_line()
-
-    with pytest.raises(WebhookError) as error:
-        call(app, ["1"], transport=TamperingTransport(app.test_client()))
-
-    assert error.value.status == 403
-    assert app.hits == []
-
-
-def test_the_signature_covers_the_url_so_another_url_fails_validation():
-    app = make_line()
-    record = call(app, [SILENCE])
-    url, params, _, _ = record.requests[0]
-    validator = RequestValidator(TOKEN)
-
-    signature = validator.compute_signature(url, params)
-
-    assert validator.validate(url, params, signature)
-    assert not validator.validate(url.replace("/voice", "/menu"), params, signature)
-    assert not validator.validate(url, {**params, "Digits": "9"}, signature)
-
-
-def test_the_flask_transport_keeps_scheme_port_and_query_so_request_url_is_the_signed_url():
-    app = make_line()
-    voice_url = "https://line.example.com:8443/ivr/voice?campaign=spring"
-
-    call(app, [SILENCE], voice_url=voice_url)
-
-    assert app.hits[0].url == voice_url
-    assert app.hits[0].values["campaign"] == "spring"
+# --- the request envelope ------------------------------------------------------------------
 
 
 def test_the_first_request_rings_and_later_ones_are_in_progress_with_twilio_params():
@@ -555,18 +385,6 @@ def test_a_dial_inside_the_whisper_is_refused_as_twilio_does():
         call(app, ["1"], ["accept"])
 
 
-def test_scripted_engineers_by_number_consume_lists_and_repeat_single_behaviours():
-    engineers = ScriptedEngineers({"+1": ["busy", "accept"], "+2": "refuse"})
-
-    assert engineers.ring("+1") == "busy"
-    assert engineers.ring("+1").label == "accept"
-    assert engineers.ring("+1") == "no-answer"
-    assert engineers.ring("+2").label == engineers.ring("+2").label == "refuse"
-    assert engineers.ring("+3") == "no-answer"
-    with pytest.raises(ValueError):
-        ScriptedEngineers(["maybe"])
-
-
 # --- Record ----------------------------------------------------------------------------------
 
 
@@ -663,47 +481,6 @@ def test_a_server_error_raises_webhook_error_with_status_and_body():
     assert error.value.url == f"{BASE}/ivr/menu"
 
 
-def test_a_reply_that_is_not_xml_raises_webhook_error():
-    app = make_line(ivr__voice=lambda values: Response("<Response/>", mimetype="text/html"))
-
-    with pytest.raises(WebhookError) as error:
-        call(app)
-
-    assert error.value.content_type.startswith("text/html")
-
-
-@pytest.mark.parametrize(
-    "body",
-    ["<Reply><Say>Hi</Say></Reply>", "<Response><Say>Hi</Response>", "<Response><Enqueue>support</Enqueue></Response>"],
-    ids=["wrong-root", "malformed", "unsupported-verb"],
-)
-def test_twiml_the_phone_cannot_execute_raises_twiml_error(body):
-    app = make_line(ivr__voice=body)
-
-    with pytest.raises(TwimlError):
-        call(app)
-
-
-def test_a_script_that_runs_out_at_a_gather_raises_script_exhausted():
-    app = make_line()
-
-    with pytest.raises(ScriptExhausted, match="Press 1 for support"):
-        call(app, [])
-
-
-def test_a_caller_built_to_hang_up_when_done_hangs_up_instead():
-    app = make_line()
-
-    record = call(app, ScriptedCaller([], hang_up_when_done=True))
-
-    assert record.ended_by == "caller-hangup"
-
-
-def test_an_answer_that_is_not_digits_is_refused_when_the_script_is_written():
-    with pytest.raises(ValueError):
-        ScriptedCaller(["one"])
-
-
 # --- the record of a call ----------------------------------------------------------------------
 
 
@@ -721,78 +498,19 @@ def test_the_transcript_reads_like_a_call_log():
     assert "Thanks for calling." in record.last_twiml
 
 
-def test_the_scripted_caller_hears_what_the_line_says_to_them_but_not_the_whisper():
+# --- a call cut short ----------------------------------------------------------------------------
+
+
+def test_a_hang_up_reported_for_a_cut_short_call_is_a_signed_completed_status_callback():
     app = make_line()
-    caller = ScriptedCaller(["1"])
+    sid = "CA" + "cd" * 16
+    common = dict(status_callback_url=f"{BASE}/ivr/status", transport=FlaskClientTransport(app.test_client()),
+                  call_sid=sid, from_number=CALLER, to_number=LINE_NUMBER)
 
-    record = call(app, caller, ["accept"])
+    reply = report_hang_up(auth_token=TOKEN, **common)
+    refused = report_hang_up(auth_token="another-token", **common)
 
-    assert caller.heard == record.heard
-    assert not any("Press 1 to accept" in text for text in caller.heard)
-
-
-# --- SMS and the HTTP transport -------------------------------------------------------------------
-
-
-def test_send_sms_posts_a_signed_incoming_message_and_returns_the_reply_texts():
-    app = make_line()
-
-    status, texts = send_sms(
-        sms_url=f"{BASE}/sms", auth_token=TOKEN, transport=FlaskClientTransport(app.test_client()),
-        from_number=CALLER, to_number=LINE_NUMBER, body="STATUS",
-    )
-
-    assert (status, texts) == (200, ["Got: STATUS"])
-    sms = hit(app, "/sms")
-    assert re.match(r"^SM[0-9a-f]{32}$", sms["MessageSid"])
-    assert (sms["From"], sms["To"], sms["Body"], sms["NumMedia"]) == (CALLER, LINE_NUMBER, "STATUS", "0")
-
-
-def test_send_sms_reads_message_bodies_and_empty_replies():
-    app = make_line(
-        sms="<Response><Message><Body>First</Body></Message><Message>Second</Message></Response>", quiet=no_content
-    )
-    transport = FlaskClientTransport(app.test_client())
-    common = dict(auth_token=TOKEN, transport=transport, from_number=CALLER, to_number=LINE_NUMBER, body="hi")
-
-    assert send_sms(sms_url=f"{BASE}/sms", **common) == (200, ["First", "Second"])
-    assert send_sms(sms_url=f"{BASE}/quiet", **common) == (204, [])
-
-
-class FakeSession:
-    """Stands in for requests.Session: records calls, answers with one TwiML document."""
-
-    def __init__(self, body):
-        self.body = body
-        self.calls = []
-
-    def post(self, url, **kwargs):
-        self.calls.append(("POST", url, kwargs))
-        return FakeResponse(200, {"Content-Type": "text/xml; charset=utf-8"}, self.body)
-
-    def get(self, url, **kwargs):
-        self.calls.append(("GET", url, kwargs))
-        return FakeResponse(200, {"Content-Type": "text/xml"}, self.body)
-
-
-@dataclass
-class FakeResponse:
-    status_code: int
-    headers: dict
-    text: str
-
-
-def test_the_http_transport_posts_signed_forms_with_a_timeout_and_no_redirects():
-    session = FakeSession("<Response><Say>Over real HTTP.</Say></Response>")
-
-    record = place_call(
-        voice_url=f"{BASE}/ivr/voice", status_callback_url=None, auth_token=TOKEN,
-        transport=HttpTransport(session, timeout=3), caller=ScriptedCaller(),
-    )
-
-    method, url, kwargs = session.calls[0]
-    assert (method, url) == ("POST", f"{BASE}/ivr/voice")
-    assert kwargs["timeout"] == 3 and kwargs["allow_redirects"] is False
-    assert RequestValidator(TOKEN).validate(url, kwargs["data"], kwargs["headers"]["X-Twilio-Signature"])
-    assert record.heard == ["Over real HTTP."]
-    assert len(session.calls) == 1  # no status callback URL, no status callback
+    assert reply.status == 204 and refused.status == 403  # the reply, never an error: nobody is left to tell
+    status = hit(app, "/ivr/status")
+    assert (status["CallSid"], status["CallStatus"], status["Direction"]) == (sid, "completed", "inbound")
+    assert (status["From"], status["To"], status["AccountSid"]) == (CALLER, LINE_NUMBER, "AC" + "0" * 32)
