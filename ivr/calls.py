@@ -19,6 +19,7 @@ from ivr.flow import CallerInput, Effect, Notice, Step
 from ivr.live_call import LiveCall
 from ivr.menus import ACCEPT_KEY
 from core.phones import to_e164
+from core.settings import Settings
 from oncall.schedule import Duty
 from oncall.service import duty_at
 from tickets import notify
@@ -53,6 +54,11 @@ class Line:
     def timezone(self) -> str:
         """The support time zone, for times spoken to callers."""
         return self.calendar.timezone
+
+    @classmethod
+    def of(cls, settings: Settings) -> Line:
+        """The line as the settings describe it."""
+        return cls(region=settings.phone_region, calendar=settings.calendar, fallback_number=settings.fallback_number)
 
 
 def _clip(text: str | None) -> str:

@@ -43,12 +43,7 @@ def _twiml(response: VoiceResponse) -> Response:
 
 
 def _line() -> Line:
-    settings = current_settings()
-    return Line(
-        region=settings.phone_region,
-        calendar=settings.calendar,
-        fallback_number=settings.fallback_number,
-    )
+    return Line.of(current_settings())
 
 
 def _param(name: str, limit: int = MAX_PARAM_LENGTH) -> str | None:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from core.db import app_engine
 from core.settings import app_settings
+from ivr.calls import Line
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
@@ -285,9 +286,7 @@ def test_without_a_fallback_number_the_voicemail_is_spooled_and_replayed_onto_a_
 
     up = make_app()
     with up.app_context():
-        from ivr.views import _line
-
-        assert replay_spool(session, spool_dir, _line()) == 3
+        assert replay_spool(session, spool_dir, Line.of(app_settings(up))) == 3
     assert spooled_entries(spool_dir) == []
     session.commit()
     ticket = session.scalar(select(Ticket))
@@ -342,14 +341,13 @@ def test_the_spool_drains_by_itself_after_the_next_call_ends(make_app, broken_da
 
 def test_a_spool_entry_claimed_by_another_process_is_not_replayed_twice(app, session: Session, clock) -> None:
     from ivr.spool import spool_request
-    from ivr.views import _line
 
     spool_dir = app_settings(app).spool_dir
     path = spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
                          call_params(RecordingUrl="https://r/2"), clock.now)
     path.rename(path.with_name(path.name.split(".")[0] + ".other.claimed"))  # a live claim
     with app.app_context():
-        assert replay_spool(session, spool_dir, _line()) == 0
+        assert replay_spool(session, spool_dir, Line.of(app_settings(app))) == 0
     assert session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
@@ -357,7 +355,6 @@ def test_a_spool_entry_that_failed_after_opening_its_ticket_does_not_spoil_the_n
     app, session: Session, clock, monkeypatch
 ) -> None:
     from ivr import spool
-    from ivr.views import _line
 
     spool_dir = app_settings(app).spool_dir
     for n in (1, 2):
@@ -374,7 +371,7 @@ def test_a_spool_entry_that_failed_after_opening_its_ticket_does_not_spoil_the_n
 
     monkeypatch.setattr(spool.records, "attach_recording", fails_once)
     with app.app_context():
-        assert replay_spool(session, spool_dir, _line()) == 1
+        assert replay_spool(session, spool_dir, Line.of(app_settings(app))) == 1
     session.commit()
     assert session.scalars(select(Ticket.recording_url)).all() == ["https://r/2"]
 
@@ -382,7 +379,6 @@ def test_a_spool_entry_that_failed_after_opening_its_ticket_does_not_spoil_the_n
 @pytest.mark.parametrize("field", ["CallDuration", "RecordingDuration"])
 def test_an_absurd_duration_is_kept_as_unknown_live_and_when_replayed(app, client, session: Session, clock, field) -> None:
     from ivr import spool
-    from ivr.views import _line
 
     absurd = "9" * 30
     signed_post(client, "/ivr/voice", call_params())
@@ -396,7 +392,7 @@ def test_an_absurd_duration_is_kept_as_unknown_live_and_when_replayed(app, clien
     spool.spool_request(spool_dir, "webhook", "/ivr/status",
                         call_params(CallSid="CA" + "77" * 16, CallStatus="completed", **{field: absurd}), clock.now)
     with app.app_context():
-        assert replay_spool(session, spool_dir, _line()) == 2
+        assert replay_spool(session, spool_dir, Line.of(app_settings(app))) == 2
     session.commit()
     assert session.scalar(select(Ticket.recording_url).where(Ticket.call_sid == "CA" + "77" * 16)) == "https://r/7"
 
@@ -423,10 +419,9 @@ def test_spooled_keys_and_status_callbacks_are_applied_when_replayed(app, make_a
     signed_post(down, "/ivr/gather?step=severity&n=1", call_params(Digits="2"))
     signed_post(down, "/ivr/status", call_params(CallStatus="completed", CallDuration="25"))
 
-    from ivr.views import _line
 
     with app.app_context():
-        assert replay_spool(session, app_settings(app).spool_dir, _line()) == 2
+        assert replay_spool(session, app_settings(app).spool_dir, Line.of(app_settings(app))) == 2
     session.commit()
     ticket = session.scalar(select(Ticket))
     assert ticket.severity == "high" and ticket.callback_number == CALLER
@@ -436,14 +431,13 @@ def test_spooled_keys_and_status_callbacks_are_applied_when_replayed(app, make_a
 
 def test_an_entry_that_cannot_be_replayed_is_set_aside_and_does_not_block_the_rest(app, session: Session, clock) -> None:
     from ivr.spool import spool_request
-    from ivr.views import _line
 
     spool_dir = app_settings(app).spool_dir
     spool_dir.mkdir(parents=True, exist_ok=True)
     (spool_dir / "00000000000000000000-broken.json").write_text("{not json")
     spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded", call_params(RecordingUrl="https://r/3"), clock.now)
     with app.app_context():
-        assert replay_spool(session, spool_dir, _line()) == 1
+        assert replay_spool(session, spool_dir, Line.of(app_settings(app))) == 1
     assert [p.name for p in spool_dir.iterdir()] == ["00000000000000000000-broken.bad"]
     assert session.scalar(select(Ticket)).recording_url == "https://r/3"
 
@@ -452,7 +446,6 @@ def test_an_old_entry_claimed_now_is_not_stolen_as_a_stale_claim(app, session: S
     import os
 
     import ivr.spool as spool
-    from ivr.views import _line
 
     spool_dir = app_settings(app).spool_dir
     path = spool.spool_request(spool_dir, "voicemail", "/x", call_params(RecordingUrl="https://r/4"), clock.now)
@@ -462,12 +455,12 @@ def test_an_old_entry_claimed_now_is_not_stolen_as_a_stale_claim(app, session: S
     second_worker: list[int] = []
 
     def replay_while_another_worker_looks(*args):
-        second_worker.append(spool.replay_spool(session, spool_dir, _line()))
+        second_worker.append(spool.replay_spool(session, spool_dir, Line.of(app_settings(app))))
         replay(*args)
 
     monkeypatch.setattr(spool, "_replay", replay_while_another_worker_looks)
     with app.app_context():
-        assert spool.replay_spool(session, spool_dir, _line()) == 1
+        assert spool.replay_spool(session, spool_dir, Line.of(app_settings(app))) == 1
     assert second_worker == [0]
     assert session.scalar(select(func.count()).select_from(Ticket)) == 1
 
