@@ -26,7 +26,3 @@ def current_clock() -> datetime:
     """Now, from the app's clock (a fake one in tests)."""
     return current_app.extensions[_EXTENSION]()
 
-
-def app_clock() -> Clock:
-    """The app's clock itself, for code that reads the time more than once (the outbox)."""
-    return current_app.extensions[_EXTENSION]

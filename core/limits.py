@@ -34,7 +34,3 @@ def clipped(text: str, limit: int) -> str:
     """`text` cut to `limit` characters with an ellipsis, for repeating a client's input back."""
     return text if len(text) <= limit else text[:limit] + "…"
 
-
-def counted_clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, saying how long it was: "abc… (912 characters)"."""
-    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
