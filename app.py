@@ -31,7 +31,7 @@ import ivr.api
 import ivr.pages
 import ivr.sms
 import ivr.views
-import oncall.admin
+import oncall.pages
 import oncall.api
 import oncall.calendar
 import staff.pages
@@ -49,7 +49,7 @@ from tickets.worker import worker_command
 
 # Twilio signs its webhooks and the API takes bearer tokens; forms on pages carry CSRF tokens.
 SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.views.bp, ivr.sms.bp, oncall.api.bp, tickets.api.bp, ivr.api.bp, oncall.calendar.bp)
-PAGE_BLUEPRINTS = (staff.pages.bp, oncall.admin.bp, tickets.pages.bp, ivr.pages.bp)
+PAGE_BLUEPRINTS = (staff.pages.bp, oncall.pages.bp, tickets.pages.bp, ivr.pages.bp)
 COMMANDS = (seed_demo_command, create_api_token_command, create_admin_command, call_command, text_command,
             worker_command)
 
@@ -104,7 +104,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in SIGNED_OR_TOKEN_BLUEPRINTS:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
-    web.pages.init_app(app, home_zone=oncall.admin.rotation_zone_name)
+    web.pages.init_app(app, home_zone=oncall.pages.rotation_zone_name)
     for blueprint in PAGE_BLUEPRINTS:
         app.register_blueprint(blueprint)
     web.api.init_app(app)

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, storable
+from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, clipped, storable
 from staff.audit import audit
 from oncall.models import CalendarFeed, Contact, Override, Rotation, RotationMember
-from core.phones import checked_phone
+from core.phones import checked_phone, to_e164
 from oncall.schedule import (
     Duty,
     InvalidRotation,
@@ -158,6 +158,29 @@ def duty_at(session: Session, at: datetime) -> Duty:
         elif override.end <= at:
             start = max(start, override.end)
     return replace(duty, shift_start=start, shift_end=end)
+
+
+def coverage_warnings(session: Session, now: datetime, fallback_number: str | None, region: str) -> list[str]:
+    """Where coverage breaks now: an empty rotation, nobody active, unusable phones, no fallback."""
+    warnings = []
+    rotation = rotation_in_force(session, now)
+    contacts = [m.contact for m in rotation.members] if rotation else []
+    if not contacts:
+        warnings.append("The rotation is empty: no engineer is rung when a customer calls.")
+    elif not any(c.active for c in contacts):
+        warnings.append("Every member of the rotation is inactive: no engineer is rung when a customer calls.")
+    for contact in contacts:
+        if contact.active and to_e164(contact.phone, region) is None:
+            warnings.append(f"{contact.name} has no valid phone number ({contact.phone!r}): the line cannot ring them.")
+    for override in session.scalars(select(Override).where(Override.end > now).order_by(Override.start)):
+        if not override.contact.active:
+            warnings.append(f"The override for {override.contact.name} is ignored: they are inactive.")
+    if fallback_number is None:
+        warnings.append(
+            "No fallback number is set (FALLBACK_NUMBER): when nobody on the rotation answers, "
+            "callers can only leave a voicemail."
+        )
+    return warnings
 
 
 def timeline(session: Session, start: datetime, end: datetime) -> list[ShiftSpan]:
@@ -380,7 +403,7 @@ def parse_instant(value: Any, name: str) -> datetime:
     """An ISO 8601 time with a UTC offset; InvalidChange otherwise."""
     if not isinstance(value, str):
         raise InvalidChange(f"{name} must be an ISO 8601 time with a UTC offset, like 2026-11-26T09:00:00-05:00")
-    shown = value if len(value) <= 40 else value[:40] + "…"
+    shown = clipped(value, 40)
     try:
         instant = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -16,7 +16,7 @@ bp = Blueprint("staff", __name__, url_prefix="/admin", template_folder="template
 protect_pages(bp)
 
 # Where an admin lands after logging in when the login page was not asked for by another page.
-LANDING_ENDPOINT = "admin.oncall_now"
+LANDING_ENDPOINT = "oncall.oncall_now"
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,0 +1,47 @@
+"""Reading the admin forms' fields: local times in a zone, and whole numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ID_DIGITS, clipped, row_id
+from oncall.schedule import local_to_utc
+from oncall.service import InvalidChange
+
+LOCAL_INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+def local_instant(raw: str, tz: ZoneInfo, what: str) -> datetime:
+    """A `datetime-local` form value, read as wall time in `tz`, as aware UTC."""
+    for pattern in LOCAL_INPUT_FORMATS:
+        try:
+            wall = datetime.strptime(raw.strip(), pattern)
+        except ValueError:
+            continue
+        if not EARLIEST_YEAR < wall.year < LATEST_YEAR:
+            raise InvalidChange(f"{what} {raw!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return local_to_utc(wall, tz)
+    raise InvalidChange(f"{what} {raw!r} is not a date and time such as 2026-11-26T09:00")
+
+
+def local_input(moment: datetime, tz: ZoneInfo) -> str:
+    """`moment` as a `datetime-local` field shows it in `tz`."""
+    return moment.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+
+
+def whole_number(raw: str, what: str) -> int:
+    """A count or a place in a list (0 allowed); a form's `what` that is not one is refused by name."""
+    raw = raw.strip()
+    if not raw.isdigit() or not raw.isascii() or len(raw) > MAX_ID_DIGITS:
+        raise InvalidChange(f"{what} must be a whole number, not {clipped(raw, 40)!r}")
+    return int(raw)
+
+
+def contact_id(raw: str, what: str) -> int:
+    """The id of the contact a form field names; `oncall.service` says whether that contact exists."""
+    number = row_id(raw)
+    if number is None:
+        whole_number(raw, what)  # refuses what is not a number at all
+        raise InvalidChange(f"there is no contact {clipped(raw.strip(), 40)}")
+    return number

@@ -1,0 +1,199 @@
+"""The rotation page: the rotation in force as a draft to edit, preview and save from a chosen instant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+
+from core.clock import current_clock
+from core.db import db
+from core.phones import to_e164
+from core.settings import current_settings
+from oncall import service
+from oncall.models import Contact, Rotation
+from oncall.pages.forms import contact_id, local_input, local_instant, whole_number
+from oncall.schedule import InvalidRotation, ShiftSpan, zone
+from oncall.service import InvalidChange
+from staff.admins import login_required
+from web.pages import forget_home_zone, home_zone, when
+
+PREVIEW_DAYS = 14
+LONGEST_SHIFT = timedelta(days=29)  # 672 hours, plus a day for a clock change
+SHIFT_KINDS = ("daily", "weekly", "hours")
+
+
+@dataclass
+class RotationDraft:
+    """The rotation form as typed, kept in the page (no JavaScript) until it is saved."""
+
+    timezone: str
+    handoff: str
+    shift_kind: str
+    shift_hours: str
+    backups: str
+    members: list[int]
+    effective_from: str
+
+    @classmethod
+    def of(cls, rotation: Rotation | None, tz: str, now: datetime) -> RotationDraft:
+        """The draft that starts from the saved rotation (or an empty weekly one handing off at 09:00)."""
+        if rotation is None:
+            handoff = now.astimezone(zone(tz)).strftime("%Y-%m-%dT09:00")
+            return cls(tz, handoff, "weekly", "", "1", [], "")
+        return cls(
+            timezone=rotation.timezone,
+            handoff=rotation.handoff,
+            shift_kind=rotation.shift_kind,
+            shift_hours=str(rotation.shift_hours or ""),
+            backups=str(rotation.backups),
+            members=[m.contact_id for m in rotation.members],
+            effective_from="",
+        )
+
+    @classmethod
+    def from_form(cls, form: Any) -> RotationDraft:
+        """The draft the rotation form posted."""
+        members = []
+        for raw in form.getlist("member"):
+            members.append(contact_id(raw, "a rotation member"))
+        handoff = form.get("handoff", "").strip()
+        if len(handoff) == 19 and handoff.endswith(":00"):
+            handoff = handoff[:16]
+        return cls(
+            timezone=form.get("timezone", "").strip(),
+            handoff=handoff,
+            shift_kind=form.get("shift_kind", ""),
+            shift_hours=form.get("shift_hours", "").strip(),
+            backups=form.get("backups", "").strip(),
+            members=members,
+            effective_from=form.get("effective_from", "").strip(),
+        )
+
+    def starts(self, now: datetime) -> datetime:
+        """The instant the draft would take effect: the chosen local time, else now."""
+        if not self.effective_from:
+            return now
+        try:
+            tz = zone(self.timezone)
+        except InvalidRotation as error:
+            raise InvalidChange(str(error)) from None
+        return local_instant(self.effective_from, tz, "the change's start")
+
+    def fields(self, now: datetime) -> dict[str, Any]:
+        """The draft as `oncall.service.save_rotation` takes it."""
+        if self.shift_kind not in SHIFT_KINDS:
+            raise InvalidChange("choose a shift: daily, weekly or a number of hours")
+        shift: Any = self.shift_kind
+        if self.shift_kind == "hours":
+            shift = {"hours": whole_number(self.shift_hours, "the shift length in hours")}
+        fields = {
+            "timezone": self.timezone,
+            "handoff": self.handoff,
+            "shift": shift,
+            "members": list(self.members),
+            "backups": whole_number(self.backups, "backups"),
+        }
+        if self.effective_from:
+            fields["effective_from"] = self.starts(now).isoformat()
+        return fields
+
+    def apply(self, action: str, new_member: str) -> None:
+        """Move a member up or down, remove one, or add one; the draft stays unsaved."""
+        verb, _, raw_position = action.partition("-")
+        if verb == "add":
+            if not new_member:
+                raise InvalidChange("choose a contact to add to the rotation")
+            member = contact_id(new_member, "the contact to add")
+            if member in self.members:
+                raise InvalidChange("that contact is in the rotation already")
+            self.members.append(member)
+            return
+        position = whole_number(raw_position, "the member's place")
+        if position >= len(self.members):
+            raise InvalidChange("that member is no longer in the draft; reload the page")
+        if verb == "up" and position > 0:
+            self.members[position - 1], self.members[position] = self.members[position], self.members[position - 1]
+        elif verb == "down" and position + 1 < len(self.members):
+            self.members[position + 1], self.members[position] = self.members[position], self.members[position + 1]
+        elif verb == "remove":
+            del self.members[position]
+
+
+def _rotation_page(draft: RotationDraft, *, changed: bool, status: int = 200) -> tuple[str, int]:
+    now = current_clock()
+    contacts = {c.id: c for c in db().scalars(select(Contact).order_by(Contact.name, Contact.id))}
+    shifts: list[ShiftSpan] = []
+    preview_error = None
+    unknown = [m for m in draft.members if m not in contacts]
+    try:
+        if unknown:
+            raise InvalidChange(f"there is no contact {unknown[0]}")
+        fields = draft.fields(now)
+        start = draft.starts(now)
+        end = start + timedelta(days=PREVIEW_DAYS)
+        # Ask for more and keep the shifts that start in the window, so the last one is whole.
+        shifts = [s for s in service.preview(fields, contacts, start, end + LONGEST_SHIFT) if s.start < end]
+        if not any(s.contact for s in shifts):
+            shifts = []
+    except InvalidChange as error:
+        preview_error = str(error)
+    later = db().scalars(select(Rotation).where(Rotation.effective_from > now).order_by(Rotation.effective_from)).all()
+    settings = current_settings()
+    region = settings.phone_region
+    return render_template(
+        "oncall/rotation.html",
+        draft=draft,
+        changed=changed,
+        contacts=contacts,
+        candidates=[c for c in contacts.values() if c.id not in draft.members],
+        unusable={c.id for c in contacts.values() if to_e164(c.phone, region) is None},
+        shifts=shifts,
+        preview_error=preview_error,
+        later=later,
+        warnings=service.coverage_warnings(db(), now, settings.fallback_number, region),
+        now_local=local_input(now, home_zone()),
+        shift_kinds=SHIFT_KINDS,
+    ), status
+
+
+@login_required
+def rotation() -> tuple[str, int]:
+    """The rotation in force, as an editable draft with a preview of its next shifts."""
+    now = current_clock()
+    saved = service.rotation_in_force(db(), now)
+    return _rotation_page(RotationDraft.of(saved, current_settings().support_timezone, now), changed=False)
+
+
+@login_required
+def edit_rotation() -> Any:
+    """Change the draft (add, remove, move a member, preview) or save it from the chosen instant."""
+    action = request.form.get("action", "preview")
+    try:
+        draft = RotationDraft.from_form(request.form)
+    except InvalidChange as error:
+        flash(f"{str(error).capitalize()}.", "error")
+        return redirect(url_for("oncall.rotation"))
+    if action != "save":
+        status = 200
+        if action != "preview":
+            try:
+                draft.apply(action, request.form.get("new_member", ""))
+            except InvalidChange as error:
+                flash(f"{str(error).capitalize()}.", "error")
+                status = 422
+        return _rotation_page(draft, changed=True, status=status)
+    try:
+        saved = service.save_rotation(db(), draft.fields(current_clock()), now=current_clock(), actor=g.actor)
+    except InvalidChange as error:
+        db().rollback()
+        flash(f"Not saved: {error}.", "error")
+        return _rotation_page(draft, changed=True, status=422)
+    forget_home_zone()
+    flash(Markup("Rotation saved. It applies from {}; who was on duty before stays as it was.").format(
+        when(saved.effective_from)), "ok")
+    return redirect(url_for("oncall.rotation"))
