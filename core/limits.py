@@ -30,7 +30,12 @@ def row_id(raw: Any) -> int | None:
     return number if 0 < number <= MAX_ROW_ID else None
 
 
-def clipped(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters with an ellipsis, for repeating a client's input back."""
-    return text if len(text) <= limit else text[:limit] + "…"
+def clipped(text: str, limit: int, *, say_length: bool = False) -> str:
+    """`text` cut to `limit` characters with an ellipsis, for repeating a client's input back.
+
+    `say_length` adds how long the whole text was, where the reader may want to know.
+    """
+    if len(text) <= limit:
+        return text
+    return text[:limit] + (f"… ({len(text)} characters)" if say_length else "…")
 

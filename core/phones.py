@@ -2,6 +2,8 @@
 
 import phonenumbers
 
+from core.limits import clipped
+
 # What carriers put in the caller ID when the number is withheld.
 WITHHELD_CALLER_IDS = {"anonymous", "restricted", "unknown", "unavailable", "private", "+266696687", "266696687"}
 
@@ -44,7 +46,7 @@ def spoken_phone(e164: str, region: str) -> str:
 
 def bad_number(name: str, value: object, region: str) -> str:
     """The message for a phone number that will not parse, saying what would."""
-    shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40] + "…")
+    shown = repr(clipped(value, 40) if isinstance(value, str) else value)
     return f"{name} {shown} is not a valid phone number: give it in E.164 (+14155550123) or as a national number in {region}"
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core.db import db, rows_and_more
+from core.limits import clipped
 from ivr.models import CallLog
 from ivr.views import CALL_SID
 from staff.tokens import api_token_required
@@ -65,6 +66,5 @@ def get_call(call_sid: str) -> Response:
     if CALL_SID.fullmatch(call_sid):
         call = db().scalar(_with_details(select(CallLog).where(CallLog.call_sid == call_sid)))
     if call is None:
-        shown = call_sid if len(call_sid) <= 40 else call_sid[:40] + "…"
-        raise ApiError(404, f"there is no call {shown!r}")
+        raise ApiError(404, f"there is no call {clipped(call_sid, 40)!r}")
     return jsonify(call_json(call))

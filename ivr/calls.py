@@ -18,6 +18,7 @@ from ivr import flow, live_call
 from ivr.flow import CallerInput, Effect, Notice, Step
 from ivr.live_call import LiveCall
 from ivr.menus import ACCEPT_KEY
+from core.limits import clipped
 from core.phones import to_e164
 from core.settings import Settings
 from oncall.schedule import Duty
@@ -62,8 +63,7 @@ class Line:
 
 
 def _clip(text: str | None) -> str:
-    text = text or ""
-    return text if len(text) <= MAX_LOGGED_INPUT else text[:MAX_LOGGED_INPUT] + f"… ({len(text)} characters)"
+    return clipped(text or "", MAX_LOGGED_INPUT, say_length=True)
 
 
 def _commit(session: Session, call: LiveCall) -> None:

@@ -23,8 +23,8 @@ from oncall.models import Contact
 from core.phones import to_e164
 from oncall.service import duty_at
 from tickets import messages
-from tickets.records import find_ticket, record_first_response
-from tickets.service import InvalidTicketChange, TicketConflict, start_callback, update_ticket
+from tickets.fields import InvalidTicketChange, TicketConflict, TicketNotFound
+from tickets.service import acknowledge_ticket, resolve_ticket, start_callback
 
 log = logging.getLogger(__name__)
 
@@ -87,40 +87,45 @@ def incoming_text() -> Response:
 
 
 def obey(command: Command, contact: Contact) -> str:
-    """Carry out a command from a contact; the reply text."""
+    """Carry out a command from a contact with one service call; the reply text.
+
+    ACK and RESOLVE are the ticket page's acknowledge and resolve (`tickets.service`), so the
+    rules and the timeline are the same whichever way an engineer answers.
+    """
     settings = current_settings()
     session, now, timezone = db(), current_clock(), settings.support_timezone
-    if command.verb == "ONCALL":
-        duty = duty_at(session, now)
-        on = duty.on_duty
-        then = duty.escalation[0].name if duty.escalation else None
-        return messages.on_call_now(on.name if on else None, on.phone if on else None, duty.shift_end, then, timezone)
-
-    ticket = find_ticket(session, command.ticket or "")
-    if ticket is None:
-        return messages.no_such_ticket(command.ticket or "")
-    calendar = settings.calendar
-    if command.verb == "ACK":
-        if ticket.first_response_at is not None:
-            return messages.already_acknowledged(ticket.number, ticket.responded_by, ticket.first_response_at, timezone)
-        record_first_response(ticket, now, contact.name, "acknowledged it by SMS")
-        session.commit()
-        return messages.acknowledged(ticket.number, contact.name)
-    if command.verb == "RESOLVE":
-        if ticket.status == "resolved":
-            return messages.already_resolved(ticket.number)
-        # Resolving a ticket nobody had answered is its first response too.
-        record_first_response(ticket, now, contact.name, "resolved it by SMS")
-        update_ticket(session, str(ticket.number), {"status": "resolved"}, region=settings.phone_region,
-                      calendar=calendar, now=now, actor=contact.name)
-        session.commit()
-        return messages.resolved(ticket.number)
-    # The same rules as the ticket page: not for a resolved ticket, nor twice while one is waiting
-    # (which also makes a text Twilio delivers twice ring the engineer once).
+    number = command.ticket or ""
     try:
-        start_callback(session, str(ticket.number), contact.id, region=settings.phone_region, now=now,
-                       actor=contact.name)
-    except (TicketConflict, InvalidTicketChange) as refusal:
+        if command.verb == "ONCALL":
+            duty = duty_at(session, now)
+            on = duty.on_duty
+            then = duty.escalation[0].name if duty.escalation else None
+            return messages.on_call_now(on.name if on else None, on.phone if on else None, duty.shift_end, then,
+                                        timezone)
+        if command.verb == "ACK":
+            ticket = acknowledge_ticket(session, number, now=now, actor=contact.name, via=" by SMS")
+            return messages.acknowledged(ticket.number, contact.name)
+        if command.verb == "RESOLVE":
+            ticket = resolve_ticket(session, number, now=now, actor=contact.name, via=" by SMS")
+            return messages.resolved(ticket.number)
+        # The same rules as the ticket page: not for a resolved ticket, nor twice while one is waiting
+        # (which also makes a text Twilio delivers twice ring the engineer once).
+        ticket, _ = start_callback(session, number, contact.id, region=settings.phone_region, now=now,
+                                   actor=contact.name)
+        return messages.calling_you(ticket.number, ticket.callback_number or "")
+    except TicketNotFound:
+        return messages.no_such_ticket(number)
+    except InvalidTicketChange as refusal:
+        reply = _refused(command.verb, refusal, timezone)
         session.rollback()
-        return f"Not calling: {refusal}."
-    return messages.calling_you(ticket.number, ticket.callback_number or "")
+        return reply
+
+
+def _refused(verb: str, refusal: InvalidTicketChange, timezone: str) -> str:
+    """The reply to a command the ticket's state refused: who got there first, or why not."""
+    refused = refusal.ticket if isinstance(refusal, TicketConflict) else None
+    if verb == "ACK" and refused is not None:
+        return messages.already_acknowledged(refused.number, refused.responded_by, refused.first_response_at, timezone)
+    if verb == "RESOLVE" and refused is not None:
+        return messages.already_resolved(refused.number)
+    return f"Not calling: {refusal}."

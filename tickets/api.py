@@ -11,6 +11,7 @@ events of a whole page in one extra query (selectinload), so it makes no query p
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -19,11 +20,12 @@ from sqlalchemy.orm import selectinload
 
 from core.clock import current_clock
 from core.db import db, rows_and_more
+from core.limits import clipped
 from core.settings import current_settings
 from oncall.service import duty_at
 from tickets import service
-from tickets.models import Notification
-from tickets.service import InvalidTicketChange, TicketNotFound, parse_status, ticket_json
+from tickets.fields import InvalidTicketChange, TicketNotFound, parse_status
+from tickets.models import STATUSES, Notification, Ticket
 from tickets.sla import Severity, parse_severity
 from staff.audit import current_actor
 from staff.tokens import api_token_required
@@ -49,8 +51,7 @@ def query_filter(name: str, parse: Callable[[str], T], allowed: list[str]) -> li
         try:
             values.append(parse(part))
         except ValueError:
-            shown = part if len(part) <= 40 else part[:40] + "…"
-            raise ApiError(400, f"{name} {shown!r} is not one of {', '.join(allowed)}") from None
+            raise ApiError(400, f"{name} {clipped(part, 40)!r} is not one of {', '.join(allowed)}") from None
     return values
 
 
@@ -58,7 +59,7 @@ def query_filter(name: str, parse: Callable[[str], T], allowed: list[str]) -> li
 @api_token_required
 def list_tickets() -> Response:
     """Tickets, newest first; `?status=` and `?severity=` narrow the list (several values: comma separated)."""
-    statuses = query_filter("status", parse_status, list(service.STATUSES))
+    statuses = query_filter("status", parse_status, list(STATUSES))
     severities = query_filter("severity", parse_severity, [s.value for s in Severity])
     args = page_args()
     tickets, more, total = service.list_tickets(
@@ -96,6 +97,32 @@ def update_ticket(number: str) -> Response:
         actor=current_actor(),
     )
     return jsonify(ticket_json(ticket))
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def ticket_json(ticket: Ticket) -> dict[str, Any]:
+    """A ticket as the REST API shows it (contract §7), its timeline included."""
+    return {
+        "number": ticket.number,
+        "severity": ticket.severity,
+        "status": ticket.status,
+        "source": ticket.source,
+        "caller_number": ticket.caller_number,
+        "callback_number": ticket.callback_number,
+        "description": ticket.description,
+        "created_at": _iso(ticket.created_at),
+        "response_due_at": _iso(ticket.response_due_at),
+        "first_response_at": _iso(ticket.first_response_at),
+        "responded_by": ticket.responded_by,
+        "resolved_at": _iso(ticket.resolved_at),
+        "call_sid": ticket.call_sid,
+        "recording_url": ticket.recording_url,
+        "transcript": ticket.transcript,
+        "events": [{"at": _iso(e.at), "kind": e.kind, "detail": e.detail} for e in ticket.events],
+    }
 
 
 def notification_json(notification: Notification) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from core.db import Base
 
 # Ticket numbers are what callers type, so they start at five digits and grow in order.
 FIRST_TICKET_NUMBER = 10001
+# What a ticket's `status` may be (contract §7), in the order a ticket usually takes them.
+STATUSES = ("open", "acknowledged", "resolved")
 
 
 class Ticket(Base):

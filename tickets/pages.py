@@ -26,15 +26,15 @@ from web.pages import current_page, missing, page_of, protect_pages
 from oncall.models import Contact
 from oncall.service import duty_at
 from tickets import service
-from tickets.models import Ticket
+from tickets.models import STATUSES, Ticket
 from tickets.records import find_ticket
-from tickets.service import InvalidTicketChange, TicketConflict, TicketNotFound
+from tickets.fields import MAX_NOTE_LENGTH, InvalidTicketChange, TicketConflict, TicketNotFound
+from tickets.report import SLA_SUMMARY_DAYS, sla_summary
 from tickets.sla import Severity, target_description
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/admin/tickets", template_folder="templates")
 protect_pages(bp)
 
-STATUSES = ("open", "acknowledged", "resolved")
 SEVERITIES = tuple(s.value for s in Severity)
 
 
@@ -70,7 +70,7 @@ def tickets() -> Any:
         statuses=STATUSES,
         severities=SEVERITIES,
         now=current_clock(),
-        sla_days=service.SLA_SUMMARY_DAYS,
+        sla_days=SLA_SUMMARY_DAYS,
     )
 
 
@@ -79,14 +79,14 @@ def tickets() -> Any:
 def sla() -> str:
     """Per severity, for tickets opened in the last 30 days: met, breached, still within target, median response."""
     now = current_clock()
-    since = now - timedelta(days=service.SLA_SUMMARY_DAYS)
+    since = now - timedelta(days=SLA_SUMMARY_DAYS)
     return render_template(
         "tickets/sla.html",
-        summaries=service.sla_summary(db(), since, now),
+        summaries=sla_summary(db(), since, now),
         targets={s.value: target_description(s) for s in Severity},
         since=since,
         now=now,
-        days=service.SLA_SUMMARY_DAYS,
+        days=SLA_SUMMARY_DAYS,
     )
 
 
@@ -115,7 +115,7 @@ def _ticket_page(number: str, status: int = 200, form: dict[str, str] | None = N
         notifications=service.ticket_notifications(db(), found),
         contacts=contacts,
         form=form,
-        max_note_length=service.MAX_NOTE_LENGTH,
+        max_note_length=MAX_NOTE_LENGTH,
         now=now,
     ), status
 

@@ -1,92 +1,50 @@
-"""The changes made to tickets: by integrators through the REST API (`create_ticket`,
-`update_ticket`) and by engineers on the ticket page (acknowledge, resolve, reopen, notes,
-callbacks), and the SLA summary.
+"""The changes made to tickets, each a whole unit of work: by integrators through the REST API
+(`create_ticket`, `update_ticket`), by engineers on the ticket page and by SMS (acknowledge,
+resolve, reopen, notes, callbacks).
 
-Each change is a whole unit of work: it takes the session, the time and the actor, checks
-everything first, and commits once. The records they build on are `tickets.records`.
+Each takes the session, the time and the actor, checks everything first (`tickets.fields`),
+and commits once. The records they build on are `tickets.records`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.db import rows_and_more
-from core.limits import storable
+from core.limits import clipped, row_id
+from core.phones import to_e164
 from oncall.models import Contact
-from core.phones import checked_phone, to_e164
 from oncall.schedule import Duty
 from tickets import notify
+from tickets.fields import (
+    CREATE_FIELDS,
+    UPDATE_FIELDS,
+    InvalidTicketChange,
+    TicketConflict,
+    TicketNotFound,
+    checked_description,
+    checked_note,
+    checked_optional_phone,
+    checked_severity,
+    checked_status,
+    refuse_unknown,
+    shown,
+)
 from tickets.models import FIRST_TICKET_NUMBER, Notification, Ticket, TicketCounter, TicketEvent
 from tickets.records import find_ticket, note, open_ticket, parse_ticket_number, record_first_response
-from tickets.sla import BusinessCalendar, Severity, parse_severity, response_due, target_description
-
-# ----------------------------------------------------------------------------- the REST API's changes
-
-STATUSES = ("open", "acknowledged", "resolved")
-MAX_DESCRIPTION_LENGTH = 10_000
-CREATE_FIELDS = frozenset({"severity", "description", "caller_number", "callback_number"})
-UPDATE_FIELDS = frozenset({"status", "severity", "description", "callback_number"})
-# Longest piece of a client's input repeated back in an error message or an event.
-MAX_ECHO = 60
-
-
-class InvalidTicketChange(ValueError):
-    """A ticket change that cannot be saved; the message says what to fix."""
-
-
-class TicketNotFound(LookupError):
-    """No ticket has that number."""
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + f"… ({len(text)} characters)"
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
-
-
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    """A ticket as the REST API shows it (contract §7), its timeline included."""
-    return {
-        "number": ticket.number,
-        "severity": ticket.severity,
-        "status": ticket.status,
-        "source": ticket.source,
-        "caller_number": ticket.caller_number,
-        "callback_number": ticket.callback_number,
-        "description": ticket.description,
-        "created_at": _iso(ticket.created_at),
-        "response_due_at": _iso(ticket.response_due_at),
-        "first_response_at": _iso(ticket.first_response_at),
-        "responded_by": ticket.responded_by,
-        "resolved_at": _iso(ticket.resolved_at),
-        "call_sid": ticket.call_sid,
-        "recording_url": ticket.recording_url,
-        "transcript": ticket.transcript,
-        "events": [{"at": _iso(e.at), "kind": e.kind, "detail": e.detail} for e in ticket.events],
-    }
-
-
-def parse_status(value: Any) -> str:
-    """A ticket status from user input (case and surrounding spaces ignored); ValueError names the allowed ones."""
-    if isinstance(value, str) and value.strip().lower() in STATUSES:
-        return value.strip().lower()
-    raise ValueError(f"unknown status {_shown(value)}; allowed values: {', '.join(STATUSES)}")
+from tickets.sla import BusinessCalendar, Severity, response_due, target_description
 
 
 def get_ticket(session: Session, number: str | int) -> Ticket:
     """The ticket with this number, or TicketNotFound (garbage included)."""
     ticket = find_ticket(session, number)
     if ticket is None:
-        raise TicketNotFound(f"there is no ticket {_shown(str(number))}")
+        raise TicketNotFound(f"there is no ticket {shown(str(number))}")
     return ticket
 
 
@@ -120,54 +78,6 @@ def list_tickets(
     return rows, more, total
 
 
-def _checked_severity(fields: dict[str, Any]) -> Severity:
-    try:
-        return parse_severity(fields.get("severity"))
-    except ValueError:
-        allowed = ", ".join(s.value for s in Severity)
-        raise InvalidTicketChange(
-            f"severity must be one of {allowed}; got {_shown(fields.get('severity'))}"
-        ) from None
-
-
-def _checked_status(fields: dict[str, Any]) -> str:
-    try:
-        return parse_status(fields.get("status"))
-    except ValueError:
-        raise InvalidTicketChange(
-            f"status must be one of {', '.join(STATUSES)}; got {_shown(fields.get('status'))}"
-        ) from None
-
-
-def _checked_description(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidTicketChange("description must be text or null")
-    value = value.strip()
-    if len(value) > MAX_DESCRIPTION_LENGTH:
-        raise InvalidTicketChange(f"description must be at most {MAX_DESCRIPTION_LENGTH} characters")
-    if not storable(value):
-        raise InvalidTicketChange("description must not contain NUL characters or unpaired surrogates")
-    return value or None
-
-
-def _checked_phone(name: str, value: Any, region: str) -> str | None:
-    """An optional phone number: none given is None."""
-    if value is None or value == "":
-        return None
-    return checked_phone(name, value, region, InvalidTicketChange)
-
-
-def _refuse_unknown(fields: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(fields) - allowed
-    if unknown:
-        names = ", ".join(_shown(name) for name in sorted(unknown)[:10])
-        raise InvalidTicketChange(
-            f"unknown or read-only fields: {names}; allowed fields: {', '.join(sorted(allowed))}"
-        )
-
-
 def create_ticket(
     session: Session,
     fields: dict[str, Any],
@@ -184,11 +94,11 @@ def create_ticket(
     Like a ticket from the phone, it queues one `new_ticket` text to whoever `duty_at`
     says is on duty now, in the same transaction.
     """
-    _refuse_unknown(fields, CREATE_FIELDS)
-    severity = _checked_severity(fields)
-    description = _checked_description(fields.get("description"))
-    caller_number = _checked_phone("caller_number", fields.get("caller_number"), region)
-    callback_number = _checked_phone("callback_number", fields.get("callback_number"), region)
+    refuse_unknown(fields, CREATE_FIELDS)
+    severity = checked_severity(fields)
+    description = checked_description(fields.get("description"))
+    caller_number = checked_optional_phone("caller_number", fields.get("caller_number"), region)
+    callback_number = checked_optional_phone("callback_number", fields.get("callback_number"), region)
     ticket = open_ticket(
         session,
         severity=severity,
@@ -217,7 +127,7 @@ def _locked_ticket(session: Session, number: str) -> Ticket:
             .execution_options(populate_existing=True)
         )
     if ticket is None:
-        raise TicketNotFound(f"there is no ticket {_shown(str(number))}")
+        raise TicketNotFound(f"there is no ticket {shown(str(number))}")
     return ticket
 
 
@@ -241,11 +151,11 @@ def update_ticket(
     `response_due_at` from `created_at`, as if the ticket had been opened with it.
     """
     ticket = _locked_ticket(session, number)
-    _refuse_unknown(fields, UPDATE_FIELDS)
-    status = _checked_status(fields) if "status" in fields else None
-    severity = _checked_severity(fields) if "severity" in fields else None
-    description = _checked_description(fields["description"]) if "description" in fields else None
-    callback = _checked_phone("callback_number", fields["callback_number"], region) if "callback_number" in fields else None
+    refuse_unknown(fields, UPDATE_FIELDS)
+    status = checked_status(fields) if "status" in fields else None
+    severity = checked_severity(fields) if "severity" in fields else None
+    description = checked_description(fields["description"]) if "description" in fields else None
+    callback = checked_optional_phone("callback_number", fields["callback_number"], region) if "callback_number" in fields else None
 
     if severity is not None and severity.value != ticket.severity:
         old = ticket.severity
@@ -257,7 +167,7 @@ def update_ticket(
     if "description" in fields and description != ticket.description:
         ticket.description = description
         note(ticket, now, "description",
-             f"changed by {actor}: {_clip_text(description)}" if description else f"cleared by {actor}")
+             f"changed by {actor}: {clipped(description, 200, say_length=True)}" if description else f"cleared by {actor}")
     if "callback_number" in fields and callback != ticket.callback_number:
         note(ticket, now, "callback_number", f"{ticket.callback_number or 'none'} → {callback or 'none'} by {actor}")
         ticket.callback_number = callback
@@ -267,52 +177,40 @@ def update_ticket(
     return ticket
 
 
-def _clip_text(text: str) -> str:
-    return text if len(text) <= 200 else text[:200] + f"… ({len(text)} characters)"
-
-
-def _move_status(ticket: Ticket, status: str, now: datetime, actor: str) -> None:
+def _move_status(ticket: Ticket, status: str, now: datetime, actor: str, via: str = "") -> None:
     old = ticket.status
     if status in ("acknowledged", "resolved") and ticket.first_response_at is None:
-        record_first_response(ticket, now, actor, f"{status} it")
+        record_first_response(ticket, now, actor, f"{status} it{via}")
     ticket.status = status
     ticket.resolved_at = now if status == "resolved" else None
     kind = {"open": "reopened", "acknowledged": "acknowledged", "resolved": "resolved"}[status]
     note(ticket, now, kind, f"{old} → {status} by {actor}")
 
 
-# ----------------------------------------------------------------------------- the engineers' ticket page
-
-MAX_NOTE_LENGTH = 2_000
-SLA_SUMMARY_DAYS = 30
-
-
-class TicketConflict(InvalidTicketChange):
-    """The ticket's state does not allow the action now: already resolved, no number to call…"""
-
-
-def acknowledge_ticket(session: Session, number: str, *, now: datetime, actor: str) -> Ticket:
-    """Acknowledge an open ticket: its first response (by `actor`) if it had none, as SMS `ACK` is.
+def acknowledge_ticket(session: Session, number: str, *, now: datetime, actor: str, via: str = "") -> Ticket:
+    """Acknowledge an open ticket, on the ticket page or by SMS `ACK` (`via` " by SMS"): its
+    first response (by `actor`) if it had none.
 
     Refused (TicketConflict) for a ticket that is resolved or already acknowledged.
     """
     ticket = _locked_ticket(session, number)
     if ticket.status == "resolved":
-        raise TicketConflict(f"ticket {ticket.number} is resolved; reopen it first")
+        raise TicketConflict(f"ticket {ticket.number} is resolved; reopen it first", ticket)
     if ticket.status == "acknowledged":
         raise TicketConflict(f"ticket {ticket.number} was already acknowledged"
-                             + (f" by {ticket.responded_by}" if ticket.responded_by else ""))
-    _move_status(ticket, "acknowledged", now, actor)
+                             + (f" by {ticket.responded_by}" if ticket.responded_by else ""), ticket)
+    _move_status(ticket, "acknowledged", now, actor, via)
     session.commit()
     return ticket
 
 
-def resolve_ticket(session: Session, number: str, *, now: datetime, actor: str) -> Ticket:
-    """Resolve a ticket; resolving one nobody had answered is its first response, as SMS `RESOLVE` is."""
+def resolve_ticket(session: Session, number: str, *, now: datetime, actor: str, via: str = "") -> Ticket:
+    """Resolve a ticket, on the ticket page or by SMS `RESOLVE` (`via` " by SMS"); resolving one
+    nobody had answered is its first response."""
     ticket = _locked_ticket(session, number)
     if ticket.status == "resolved":
-        raise TicketConflict(f"ticket {ticket.number} is already resolved")
-    _move_status(ticket, "resolved", now, actor)
+        raise TicketConflict(f"ticket {ticket.number} is already resolved", ticket)
+    _move_status(ticket, "resolved", now, actor, via)
     session.commit()
     return ticket
 
@@ -321,22 +219,10 @@ def reopen_ticket(session: Session, number: str, *, now: datetime, actor: str) -
     """Open a resolved ticket again; its first response, met or missed, stays as it was."""
     ticket = _locked_ticket(session, number)
     if ticket.status != "resolved":
-        raise TicketConflict(f"ticket {ticket.number} is not resolved, so there is nothing to reopen")
+        raise TicketConflict(f"ticket {ticket.number} is not resolved, so there is nothing to reopen", ticket)
     _move_status(ticket, "open", now, actor)
     session.commit()
     return ticket
-
-
-def checked_note(text: Any) -> str:
-    """A note as it will be saved (surrounding spaces dropped), or InvalidTicketChange saying what to fix."""
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidTicketChange("the note is empty; write what was done or found")
-    text = text.strip()
-    if len(text) > MAX_NOTE_LENGTH:
-        raise InvalidTicketChange(f"a note may be at most {MAX_NOTE_LENGTH} characters; this one has {len(text)}")
-    if not storable(text):
-        raise InvalidTicketChange("the note must not contain NUL characters or unpaired surrogates")
-    return text
 
 
 def add_note(session: Session, number: str, text: Any, *, now: datetime, actor: str) -> TicketEvent:
@@ -363,7 +249,7 @@ def start_callback(session: Session, number: str, contact_id: Any, *, region: st
     contact = _callback_engineer(session, contact_id)
     phone = to_e164(contact.phone, region)
     if phone is None:
-        raise InvalidTicketChange(f"{contact.name}'s phone number {_shown(contact.phone)} cannot be called; "
+        raise InvalidTicketChange(f"{contact.name}'s phone number {shown(contact.phone)} cannot be called; "
                                   "correct it on the Contacts page")
     waiting = session.scalar(
         select(Notification.id).where(Notification.ticket_id == ticket.id, Notification.kind == "callback",
@@ -383,9 +269,10 @@ def _callback_engineer(session: Session, contact_id: Any) -> Contact:
     raw = str(contact_id or "").strip()
     if not raw:
         raise InvalidTicketChange("choose the engineer the line should ring first")
-    contact = session.get(Contact, int(raw)) if raw.isdigit() and raw.isascii() and len(raw) <= 9 else None
+    number = row_id(raw)
+    contact = session.get(Contact, number) if number is not None else None
     if contact is None or not contact.active:
-        raise InvalidTicketChange(f"there is no active contact {_shown(raw)}; choose one from the list")
+        raise InvalidTicketChange(f"there is no active contact {shown(raw)}; choose one from the list")
     return contact
 
 
@@ -395,59 +282,3 @@ def ticket_notifications(session: Session, ticket: Ticket) -> list[Notification]
         select(Notification).where(Notification.ticket_id == ticket.id)
         .order_by(Notification.created_at, Notification.id)
     ))
-
-
-@dataclass(frozen=True)
-class SeveritySummary:
-    """How one severity's tickets (or all of them, `severity` "all") kept the first-response target.
-
-    `met`: answered at or before the deadline; `breached`: answered after it, or not
-    answered and the deadline has passed; `waiting`: not answered, deadline still ahead.
-    `median_response` is over the answered tickets (None when none was answered).
-    """
-
-    severity: str
-    tickets: int
-    met: int
-    breached: int
-    waiting: int
-    median_response: timedelta | None
-
-    @property
-    def met_share(self) -> float | None:
-        """Met as a share of the tickets whose outcome is known (met or breached), or None."""
-        decided = self.met + self.breached
-        return self.met / decided if decided else None
-
-
-def _median(values: list[timedelta]) -> timedelta | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def _summarise(severity: str, rows: list[Any], now: datetime) -> SeveritySummary:
-    answered = [r for r in rows if r.first_response_at is not None]
-    met = sum(1 for r in answered if r.first_response_at <= r.response_due_at)
-    waiting = sum(1 for r in rows if r.first_response_at is None and r.response_due_at >= now)
-    return SeveritySummary(
-        severity=severity,
-        tickets=len(rows),
-        met=met,
-        breached=len(rows) - met - waiting,
-        waiting=waiting,
-        median_response=_median([r.first_response_at - r.created_at for r in answered]),
-    )
-
-
-def sla_summary(session: Session, since: datetime, now: datetime) -> list[SeveritySummary]:
-    """Per severity (critical first, every severity listed) then "all": how tickets created from
-    `since` up to `now` kept their first-response target, judged at `now`."""
-    rows = session.execute(
-        select(Ticket.severity, Ticket.created_at, Ticket.response_due_at, Ticket.first_response_at)
-        .where(Ticket.created_at >= since, Ticket.created_at <= now)
-    ).all()
-    summaries = [_summarise(s.value, [r for r in rows if r.severity == s.value], now) for s in Severity]
-    return [*summaries, _summarise("all", list(rows), now)]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from phonesim import FlaskClientTransport, send_sms
 from tickets.models import Notification, Ticket
 from tickets.records import open_ticket
+from tickets.service import reopen_ticket
 from core.calendar import business_calendar
 from tickets.sla import Severity
 from tests.support import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, TOM, Team
@@ -64,6 +65,28 @@ def test_resolve_resolves_and_counts_as_the_first_response(text, session: Sessio
     assert ticket.status == "resolved" and ticket.resolved_at == clock.now
     assert ticket.first_response_at == clock.now and ticket.responded_by == "Tom Berg"
     assert text("RESOLVE 10001")[1] == ["Ticket 10001 is already resolved."]
+
+
+def test_ack_and_resolve_by_sms_leave_the_timeline_the_ticket_page_leaves(text, session: Session,
+                                                                          ticket: Ticket) -> None:
+    text("ACK 10001")
+    text("RESOLVE 10001")
+    kinds = [(e.kind, e.detail) for e in reload(session, ticket).events if e.kind != "created"]
+    assert kinds[-3:] == [
+        ("first_response", "Priya Raman acknowledged it by SMS"),
+        ("acknowledged", "open → acknowledged by Priya Raman"),
+        ("resolved", "acknowledged → resolved by Priya Raman"),
+    ]
+
+
+def test_ack_on_a_reopened_ticket_acknowledges_it_again_and_keeps_the_first_response(
+        text, session: Session, ticket: Ticket, clock) -> None:
+    text("RESOLVE 10001", sender=TOM)
+    reopen_ticket(session, "10001", now=clock.now, actor="admin:ana")
+    _, replies = text("ACK 10001")
+    assert replies == ["Ticket 10001 acknowledged. Thanks, Priya."]
+    ticket = reload(session, ticket)
+    assert ticket.status == "acknowledged" and ticket.responded_by == "Tom Berg"
 
 
 def test_oncall_says_who_is_on_duty_until_when_and_who_is_next(text, team: Team) -> None:

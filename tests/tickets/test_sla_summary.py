@@ -1,6 +1,6 @@
 """The SLA summary: per severity, for tickets opened in the last 30 days, how many met their
 first-response target, how many breached it, how many still have time, and the median time
-to a first response; as `tickets.service.sla_summary` computes it and as its page shows it."""
+to a first response; as `tickets.report.sla_summary` computes it and as its page shows it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tests.support import FakeClock
 from tests.support import text_of
 from tickets.models import Ticket
-from tickets.service import SeveritySummary, sla_summary
+from tickets.report import SeveritySummary, sla_summary
 
 TARGETS = {"critical": timedelta(hours=2), "high": timedelta(hours=6), "normal": timedelta(hours=12),
            "low": timedelta(days=2)}

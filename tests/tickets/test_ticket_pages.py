@@ -16,7 +16,7 @@ from tests.support import ANA, PRIYA, TOM, FakeClock, Team, add_contact
 from tests.support import AdminActions, fresh, text_of
 from tickets.models import Notification, Ticket, TicketEvent
 from web.pages import duration_words, time_left
-from tickets.service import MAX_NOTE_LENGTH
+from tickets.fields import MAX_NOTE_LENGTH
 
 
 def make_ticket(session: Session, number: int, *, severity: str = "normal", status: str = "open",
