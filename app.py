@@ -30,7 +30,7 @@ import core.settings
 import ivr.api
 import ivr.pages
 import ivr.sms
-import ivr.views
+import ivr.webhooks
 import oncall.pages
 import oncall.api
 import oncall.calendar
@@ -43,14 +43,15 @@ from core.clock import Clock, utc_now
 from core.db import db, upgrade_schema
 from core.settings import Settings, current_settings
 from demo import seed_demo_command
+from ivr.commands import replay_spool_command
 from ivr.terminal import call_command, text_command
 from staff.commands import create_admin_command, create_api_token_command
 from tickets.worker import worker_command
 
 # Twilio signs its webhooks and the API takes bearer tokens; forms on pages carry CSRF tokens.
-SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.views.bp, ivr.sms.bp, oncall.api.bp, tickets.api.bp, ivr.api.bp, oncall.calendar.bp)
+SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.webhooks.bp, ivr.sms.bp, oncall.api.bp, tickets.api.bp, ivr.api.bp, oncall.calendar.bp)
 PAGE_BLUEPRINTS = (staff.pages.bp, oncall.pages.bp, tickets.pages.bp, ivr.pages.bp)
-COMMANDS = (seed_demo_command, create_api_token_command, create_admin_command, call_command, text_command,
+COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, create_admin_command, call_command, text_command,
             worker_command)
 
 

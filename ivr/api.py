@@ -15,8 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from core.db import db, rows_and_more
 from core.limits import clipped
-from ivr.models import CallLog
-from ivr.views import CALL_SID
+from ivr.models import CALL_SID, CallLog
 from staff.tokens import api_token_required
 from web.api import ApiError, count_of, handle_api_errors, page, page_args
 

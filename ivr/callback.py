@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from core.limits import row_id
 from ivr import prompts
 from ivr.flow import Step
 from ivr.menus import ACCEPT_KEY
@@ -26,9 +27,8 @@ CALLBACK_RING_SECONDS = 30
 
 def callback_ticket(session: Session, notification_id: str | None) -> tuple[Notification, Ticket] | None:
     """The callback request and its ticket, if `notification_id` names one that has a number to call."""
-    if not notification_id or not notification_id.isdigit() or len(notification_id) > 9:
-        return None
-    notification = session.get(Notification, int(notification_id))
+    number = row_id(notification_id)
+    notification = session.get(Notification, number) if number is not None else None
     if notification is None or notification.kind != "callback" or notification.ticket is None:
         return None
     if not notification.ticket.callback_number:
@@ -83,15 +83,17 @@ def offer(ticket: Ticket, answer_url: str) -> VoiceResponse:
 def engineer_pressed(session: Session, call: CallLog, ticket: Ticket, digits: str | None, support_number: str | None,
                      region: str, result_url: str, now: datetime) -> VoiceResponse:
     """1 dials the customer from the support number; anything else ends the callback."""
-    response = VoiceResponse()
-    if (digits or "").strip() != ACCEPT_KEY:
+    accepted = (digits or "").strip() == ACCEPT_KEY
+    if accepted:
+        log_step(call, now, "dial", f"ringing the customer at {ticket.callback_number}")
+    else:
         log_step(call, now, "callback_declined", f"the engineer pressed {digits!r}")
-        session.commit()
+    session.commit()
+    response = VoiceResponse()
+    if not accepted:
         response.say(prompts.CALLBACK_NOT_TAKEN)
         response.hangup()
         return response
-    log_step(call, now, "dial", f"ringing the customer at {ticket.callback_number}")
-    session.commit()
     response.say(prompts.callback_dialing(ticket.callback_number or "", region))
     dial = response.dial(action=result_url, method="POST", timeout=CALLBACK_RING_SECONDS, caller_id=support_number)
     dial.number(ticket.callback_number)

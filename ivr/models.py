@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
 from tickets.models import Ticket
+
+# What a Twilio CallSid looks like; the webhooks log only these, and nothing else is worth a query.
+CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 
 
 class RingsTargets:

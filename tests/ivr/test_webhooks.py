@@ -15,6 +15,7 @@ from ivr.calls import Line
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
+from ivr import prompts
 from ivr.models import CallEvent, CallLog
 from phonesim import FlaskClientTransport, Reply, ScriptedCaller, Voicemail, place_call
 from ivr.spool import replay_spool, spooled_entries
@@ -262,6 +263,22 @@ def test_every_webhook_answers_twiml_when_the_database_is_down(make_app, broken_
     for path in [f"/ivr/whisper?call={CALL_SID}&target=0", f"/ivr/whisper-answer?call={CALL_SID}&target=0"]:
         root = twiml_of(signed_post(client, path, call_params(Digits="1")))
         assert root.find("Dial") is None and root.find("Hangup") is not None, "an engineer's leg may not Dial"
+    for path in ["/ivr/engineer-callback?notification=1", "/ivr/engineer-callback/answer?notification=1",
+                 "/ivr/engineer-callback/result?notification=1"]:
+        root = twiml_of(signed_post(client, path, call_params(Digits="1")))
+        assert root.find("Say").text == prompts.CALLBACK_UNAVAILABLE and root.find("Hangup") is not None
+        assert root.find("Dial") is None, "an engineer's callback leg is not sent to the fallback number"
+    assert len(twiml_of(signed_post(client, "/ivr/engineer-callback/status?notification=1", call_params()))) == 0
+
+
+def test_a_failed_webhook_still_answers_when_its_spool_cannot_be_written(make_app, broken_database,
+                                                                           tmp_path) -> None:
+    app = make_app(DATABASE_URL=broken_database["DATABASE_URL"], FALLBACK_NUMBER=FALLBACK)
+    spool_dir = app_settings(app).spool_dir
+    spool_dir.parent.mkdir(parents=True, exist_ok=True)
+    spool_dir.write_text("a file where the spool directory should be")
+    response = signed_post(app.test_client(), "/ivr/gather?step=severity&n=1", call_params(Digits="1"))
+    assert response.status_code == 200 and twiml_of(response).find("Dial/Number").text == FALLBACK
 
 
 def test_the_fallback_url_dials_the_fallback_number_without_the_database(make_app, broken_database) -> None:
@@ -352,28 +369,24 @@ def test_a_spool_entry_claimed_by_another_process_is_not_replayed_twice(app, ses
 
 
 def test_a_spool_entry_that_failed_after_opening_its_ticket_does_not_spoil_the_next_ones(
-    app, session: Session, clock, monkeypatch
+    app, session: Session, clock
 ) -> None:
-    from ivr import spool
+    from ivr.spool import spool_request
 
     spool_dir = app_settings(app).spool_dir
-    for n in (1, 2):
-        spool.spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
-                            call_params(CallSid="CA" + f"{n}{n}" * 16, RecordingUrl=f"https://r/{n}"), clock.now)
-    attach = spool.records.attach_recording
-    seen: list[object] = []
-
-    def fails_once(ticket, *args):  # a bug in the first entry, after its ticket was opened (and rolled back)
-        seen.append(ticket)
-        if len(seen) == 1:
-            raise RuntimeError("boom")
-        return attach(ticket, *args)
-
-    monkeypatch.setattr(spool.records, "attach_recording", fails_once)
+    damaged = spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
+                            call_params(CallSid="CA" + "11" * 16, RecordingUrl="https://r/1"), clock.now)
+    spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
+                  call_params(CallSid="CA" + "22" * 16, RecordingUrl="https://r/2"), clock.now)
+    # Damaged by hand: the replay opens the first entry's ticket, then cannot read its duration.
+    entry = json.loads(damaged.read_text())
+    entry["params"]["RecordingDuration"] = ["20"]
+    damaged.write_text(json.dumps(entry))
     with app.app_context():
         assert replay_spool(session, spool_dir, Line.of(app_settings(app))) == 1
     session.commit()
     assert session.scalars(select(Ticket.recording_url)).all() == ["https://r/2"]
+    assert sorted(p.suffix for p in spool_dir.iterdir()) == [".bad"]
 
 
 @pytest.mark.parametrize("field", ["CallDuration", "RecordingDuration"])
@@ -442,25 +455,26 @@ def test_an_entry_that_cannot_be_replayed_is_set_aside_and_does_not_block_the_re
     assert session.scalar(select(Ticket)).recording_url == "https://r/3"
 
 
-def test_an_old_entry_claimed_now_is_not_stolen_as_a_stale_claim(app, session: Session, clock, monkeypatch) -> None:
+def test_an_old_entry_claimed_now_is_not_stolen_as_a_stale_claim(app, session: Session, clock) -> None:
     import os
 
-    import ivr.spool as spool
+    from sqlalchemy import event
+
+    from ivr.spool import spool_request
 
     spool_dir = app_settings(app).spool_dir
-    path = spool.spool_request(spool_dir, "voicemail", "/x", call_params(RecordingUrl="https://r/4"), clock.now)
+    path = spool_request(spool_dir, "voicemail", "/x", call_params(RecordingUrl="https://r/4"), clock.now)
     an_hour_ago = path.stat().st_mtime - 3600
     os.utime(path, (an_hour_ago, an_hour_ago))
-    replay = spool._replay
     second_worker: list[int] = []
 
-    def replay_while_another_worker_looks(*args):
-        second_worker.append(spool.replay_spool(session, spool_dir, Line.of(app_settings(app))))
-        replay(*args)
+    def another_worker_looks_while_the_first_commits(_session: Session) -> None:
+        with Session(app_engine(app)) as other:
+            second_worker.append(replay_spool(other, spool_dir, Line.of(app_settings(app))))
 
-    monkeypatch.setattr(spool, "_replay", replay_while_another_worker_looks)
+    event.listen(session, "before_commit", another_worker_looks_while_the_first_commits, once=True)
     with app.app_context():
-        assert spool.replay_spool(session, spool_dir, Line.of(app_settings(app))) == 1
+        assert replay_spool(session, spool_dir, Line.of(app_settings(app))) == 1
     assert second_worker == [0]
     assert session.scalar(select(func.count()).select_from(Ticket)) == 1
 
