@@ -257,6 +257,8 @@ def add_contact(session: Session, fields: dict[str, Any], *, region: str, now: d
     )
     session.add(contact)
     session.flush()
+    # The contact's calendar feed is made with them, so reading them never has to write.
+    session.add(CalendarFeed(secret=secrets.token_urlsafe(24), contact_id=contact.id, created_at=now))
     audit(session, at=now, actor=actor, action="contact.created", subject=f"contact {contact.id}",
           before=None, after=contact_json(contact))
     session.commit()
@@ -455,7 +457,12 @@ def delete_override(session: Session, override_id: int, *, now: datetime, actor:
 
 
 def feed_secret(session: Session, contact_id: int | None, now: datetime) -> str:
-    """The secret of the whole rotation's iCal feed (contact None) or a contact's own, made on first use."""
+    """The secret of the whole rotation's iCal feed (contact None) or a contact's own.
+
+    A feed that does not exist yet (the rotation's, or a contact's from before feeds were
+    made with their contact) is made and committed here: the one write a read of the
+    rotation or the contacts makes, on purpose, so every feed URL handed out keeps working.
+    """
     feed = session.scalar(
         select(CalendarFeed).where(CalendarFeed.contact_id.is_(None) if contact_id is None else CalendarFeed.contact_id == contact_id)
     )
@@ -467,7 +474,8 @@ def feed_secret(session: Session, contact_id: int | None, now: datetime) -> str:
 
 
 def feed_secrets(session: Session, contact_ids: list[int], now: datetime) -> dict[int, str]:
-    """The feed secrets of several contacts in one query (made for those who have none yet)."""
+    """The feed secrets of several contacts in one query; like `feed_secret`, it makes and commits
+    those that do not exist yet, on purpose."""
     found = dict(session.execute(
         select(CalendarFeed.contact_id, CalendarFeed.secret).where(CalendarFeed.contact_id.in_(contact_ids))
     ).all())

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from staff.tokens import issue_api_token
-from oncall.models import Override, Rotation
+from oncall.models import CalendarFeed, Override, Rotation
+from oncall.service import add_contact
 from staff.models import AuditEntry
-from tests.support import Team
+from tests.support import Team, counted_queries
 
 UTC = timezone.utc
 
@@ -89,6 +90,19 @@ def test_contacts_can_be_added_listed_and_changed(api, session: Session) -> None
     actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == ["contact.created", "contact.updated"]
     assert session.scalars(select(AuditEntry)).first().actor == "api:tests"
+
+
+def test_a_contact_has_a_calendar_feed_from_the_start_so_reading_contacts_writes_nothing(
+        app, api, session: Session, clock) -> None:
+    contact = add_contact(session, {"name": "Priya Raman", "phone": "+14155550101"}, region="US", now=clock.now,
+                          actor="admin:ana")  # as the Contacts page adds one
+    feed = session.scalars(select(CalendarFeed.secret).where(CalendarFeed.contact_id == contact.id)).one()
+    api.get("/api/oncall")  # the token's first use is recorded (on purpose); from here on reads only read
+    with counted_queries(app) as statements:
+        listed = api.get("/api/contacts").json
+    assert listed["items"][0]["calendar_url"].endswith(f"/{feed}.ics")
+    writes = [s for s in statements if s.split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes == [], "a GET wrote"
 
 
 @pytest.mark.parametrize(
