@@ -21,13 +21,21 @@ def storable(text: str) -> bool:
     return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def row_id(raw: Any) -> int | None:
-    """The row id `raw` spells (ASCII digits, at most nine, spaces around allowed), or None."""
+def whole_number(raw: Any, largest: int, *, digits: int | None = None) -> int | None:
+    """The whole number from 0 to `largest` that `raw` spells (ASCII digits, at most `digits`
+    of them, as many as `largest` has by default; spaces around allowed), or None: the one
+    parser for ids, counts, places and seconds that come from outside."""
     text = str(raw if raw is not None else "").strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS):
+    if not (text.isascii() and text.isdigit() and len(text) <= (digits or len(str(largest)))):
         return None
     number = int(text)
-    return number if 0 < number <= MAX_ROW_ID else None
+    return number if number <= largest else None
+
+
+def row_id(raw: Any) -> int | None:
+    """The row id `raw` spells (ASCII digits, at most nine, spaces around allowed), or None."""
+    number = whole_number(raw, MAX_ROW_ID)
+    return number if number else None
 
 
 def clipped(text: str, limit: int, *, say_length: bool = False) -> str:

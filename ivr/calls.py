@@ -18,7 +18,7 @@ from ivr import flow, live_call
 from ivr.flow import CallerInput, Effect, Notice, Step
 from ivr.live_call import LiveCall
 from ivr.menus import ACCEPT_KEY
-from core.limits import clipped
+from core.limits import clipped, whole_number
 from core.phones import to_e164
 from core.settings import Settings
 from oncall.schedule import Duty
@@ -36,11 +36,7 @@ MAX_SECONDS = 2**31 - 1
 
 def whole_seconds(text: str | None) -> int | None:
     """Twilio's `CallDuration`, `RecordingDuration`, …: whole seconds, or None when missing or absurd."""
-    text = (text or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_SECONDS)):
-        return None
-    seconds = int(text)
-    return seconds if seconds <= MAX_SECONDS else None
+    return whole_number(text, MAX_SECONDS)
 
 
 @dataclass(frozen=True)

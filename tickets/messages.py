@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from core.limits import clipped
 from tickets.sla import target_description
 
 # One SMS may carry up to 1600 characters (Twilio splits it into segments).
@@ -54,7 +55,7 @@ def voicemail(number: int, severity: str, transcript: str | None) -> str:
     head = f"Voicemail on {severity} ticket {number}. Reply CALL {number} to ring back."
     if not transcript:
         return head + " No transcript; the recording is on the ticket."
-    excerpt = transcript if len(transcript) <= EXCERPT_LENGTH else transcript[: EXCERPT_LENGTH - 1] + "…"
+    excerpt = clipped(transcript, EXCERPT_LENGTH - 1)
     return f'{head} They said: "{excerpt}"'
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, case, event, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 
 from core.calendar import BusinessCalendar
+from core.limits import whole_number
 from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketCounter, TicketEvent
 from tickets.sla import Severity, response_due, target_description
 
@@ -205,10 +206,7 @@ def attach_transcript(ticket: Ticket, at: datetime, text: str) -> None:
 
 def parse_ticket_number(number: str | int) -> int | None:
     """The ticket number `number` spells (ASCII digits, spaces around allowed), or None."""
-    digits = str(number).strip()
-    if not digits.isdigit() or len(digits) > MAX_TICKET_DIGITS or not digits.isascii():
-        return None
-    return int(digits) if int(digits) <= MAX_TICKET_NUMBER else None
+    return whole_number(number, MAX_TICKET_NUMBER, digits=MAX_TICKET_DIGITS)
 
 
 def find_ticket(session: Session, number: str | int) -> Ticket | None:

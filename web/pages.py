@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import current_clock
 from core.db import rows_and_more
+from core.limits import whole_number
 from core.settings import current_settings
 
 bp = Blueprint("shell", __name__, template_folder="templates", static_folder="static",
@@ -76,8 +77,7 @@ def _csrf_refused(error: CSRFError) -> tuple[str, int]:
 
 def current_page() -> int:
     """The `?page=` number, 1 when missing or not a positive whole number."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < MAX_PAGE_NUMBER else 1
+    return whole_number(request.args.get("page"), MAX_PAGE_NUMBER - 1) or 1
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from flask import Response, request, url_for
 
 from core.clock import current_clock
 from core.db import db
+from core.limits import MAX_ROW_ID, whole_number
 from core.settings import current_settings
 from ivr import calls, live_call, twiml
 from ivr.flow import CallerInput, Step
@@ -129,10 +130,10 @@ def recorded(call: LiveCall) -> Response:
 def _dialled_call(lock: bool = True) -> tuple[LiveCall, int] | None:
     sid = call_sid(request.args.get("call")) or ""
     parent = live_call.find(db(), sid) if lock else live_call.read(db(), sid)
-    target = request.args.get("target", "")
-    if parent is None or not target.isdigit() or int(target) >= len(parent.targets):
+    target = whole_number(request.args.get("target"), MAX_ROW_ID)
+    if parent is None or target is None or target >= len(parent.targets):
         return None
-    return parent, int(target)
+    return parent, target
 
 
 def _pass_the_call_on() -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ID_DIGITS, clipped, row_id
+from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, clipped, row_id, whole_number
 from oncall.schedule import local_to_utc
 from oncall.service import InvalidChange
 
@@ -30,18 +30,18 @@ def local_input(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
 
 
-def whole_number(raw: str, what: str) -> int:
+def number_field(raw: str, what: str) -> int:
     """A count or a place in a list (0 allowed); a form's `what` that is not one is refused by name."""
-    raw = raw.strip()
-    if not raw.isdigit() or not raw.isascii() or len(raw) > MAX_ID_DIGITS:
-        raise InvalidChange(f"{what} must be a whole number, not {clipped(raw, 40)!r}")
-    return int(raw)
+    number = whole_number(raw, MAX_ROW_ID)
+    if number is None:
+        raise InvalidChange(f"{what} must be a whole number, not {clipped(raw.strip(), 40)!r}")
+    return number
 
 
-def contact_id(raw: str, what: str) -> int:
+def contact_field(raw: str, what: str) -> int:
     """The id of the contact a form field names; `oncall.service` says whether that contact exists."""
     number = row_id(raw)
     if number is None:
-        whole_number(raw, what)  # refuses what is not a number at all
+        number_field(raw, what)  # refuses what is not a number at all
         raise InvalidChange(f"there is no contact {clipped(raw.strip(), 40)}")
     return number

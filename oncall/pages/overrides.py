@@ -12,7 +12,7 @@ from core.clock import current_clock
 from core.db import db
 from oncall import service
 from oncall.models import Contact, Override
-from oncall.pages.forms import contact_id, local_instant
+from oncall.pages.forms import contact_field, local_instant
 from oncall.service import InvalidChange
 from staff.admins import login_required
 from web.pages import current_page, home_zone, page_of, when
@@ -50,7 +50,7 @@ def add_override() -> Any:
         override = service.add_override(
             db(),
             {
-                "contact_id": contact_id(form["contact_id"], "the contact"),
+                "contact_id": contact_field(form["contact_id"], "the contact"),
                 "start": start.isoformat(),
                 "end": local_instant(form["end"], home_zone(), "the end").isoformat(),
             },

@@ -16,7 +16,7 @@ from core.phones import to_e164
 from core.settings import current_settings
 from oncall import service
 from oncall.models import Contact, Rotation
-from oncall.pages.forms import contact_id, local_input, local_instant, whole_number
+from oncall.pages.forms import contact_field, local_input, local_instant, number_field
 from oncall.schedule import InvalidRotation, ShiftSpan, zone
 from oncall.service import InvalidChange
 from staff.admins import login_required
@@ -60,7 +60,7 @@ class RotationDraft:
         """The draft the rotation form posted."""
         members = []
         for raw in form.getlist("member"):
-            members.append(contact_id(raw, "a rotation member"))
+            members.append(contact_field(raw, "a rotation member"))
         handoff = form.get("handoff", "").strip()
         if len(handoff) == 19 and handoff.endswith(":00"):
             handoff = handoff[:16]
@@ -90,13 +90,13 @@ class RotationDraft:
             raise InvalidChange("choose a shift: daily, weekly or a number of hours")
         shift: Any = self.shift_kind
         if self.shift_kind == "hours":
-            shift = {"hours": whole_number(self.shift_hours, "the shift length in hours")}
+            shift = {"hours": number_field(self.shift_hours, "the shift length in hours")}
         fields = {
             "timezone": self.timezone,
             "handoff": self.handoff,
             "shift": shift,
             "members": list(self.members),
-            "backups": whole_number(self.backups, "backups"),
+            "backups": number_field(self.backups, "backups"),
         }
         if self.effective_from:
             fields["effective_from"] = self.starts(now).isoformat()
@@ -108,12 +108,12 @@ class RotationDraft:
         if verb == "add":
             if not new_member:
                 raise InvalidChange("choose a contact to add to the rotation")
-            member = contact_id(new_member, "the contact to add")
+            member = contact_field(new_member, "the contact to add")
             if member in self.members:
                 raise InvalidChange("that contact is in the rotation already")
             self.members.append(member)
             return
-        position = whole_number(raw_position, "the member's place")
+        position = number_field(raw_position, "the member's place")
         if position >= len(self.members):
             raise InvalidChange("that member is no longer in the draft; reload the page")
         if verb == "up" and position > 0:

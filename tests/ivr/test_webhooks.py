@@ -378,9 +378,9 @@ def test_a_spool_entry_that_failed_after_opening_its_ticket_does_not_spoil_the_n
                             call_params(CallSid="CA" + "11" * 16, RecordingUrl="https://r/1"), clock.now)
     spool_request(spool_dir, "voicemail", "/ivr/fallback/recorded",
                   call_params(CallSid="CA" + "22" * 16, RecordingUrl="https://r/2"), clock.now)
-    # Damaged by hand: the replay opens the first entry's ticket, then cannot read its duration.
+    # Damaged by hand: the replay opens the first entry's ticket, then cannot store its recording.
     entry = json.loads(damaged.read_text())
-    entry["params"]["RecordingDuration"] = ["20"]
+    entry["params"]["RecordingUrl"] = {"url": "https://r/1"}
     damaged.write_text(json.dumps(entry))
     with app.app_context():
         assert replay_spool(session, spool_dir, Line.of(app_settings(app))) == 1
