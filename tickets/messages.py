@@ -76,9 +76,43 @@ def callback(number: int, callback_number: str) -> str:
     return f"Engineer callback for ticket {number} to {callback_number}"
 
 
-def bundle(bodies: list[str]) -> str:
-    """Several alerts for one engineer in one text (the outbox keeps it under MAX_SMS_LENGTH)."""
-    return f"{len(bodies)} support alerts:" + "".join(f"\n- {body}" for body in bodies)
+# How a digest names each kind of alert, after the ticket's severity and number.
+DIGEST_WORDS = {
+    "new_ticket": "new ticket",
+    "missed_call": "missed call, call back",
+    "voicemail": "voicemail",
+    "sla_50": "half its response time gone",
+    "sla_80": "80% of its response time gone",
+    "sla_breach": "response target missed",
+}
+DIGEST_REPLY = "Reply ACK <ticket> or CALL <ticket>."
+
+
+def digest_line(kind: str, severity: str | None, number: int | None, body: str) -> str:
+    """One alert as a digest names it: "HIGH 10003: voicemail"."""
+    if number is None or severity is None:
+        return clipped(body, EXCERPT_LENGTH)
+    return f"{severity.upper()} {number}: {DIGEST_WORDS.get(kind, kind.replace('_', ' '))}"
+
+
+def digest(alerts: list[tuple[str, str]]) -> str:
+    """Several alerts, most severe first, in one text of at most MAX_SMS_LENGTH characters.
+
+    `alerts` holds each alert's full text and its digest line. All full texts if they fit;
+    else every digest line; else as many lines as fit and how many more wait on the tickets page.
+    """
+    head = f"{len(alerts)} support alerts, most severe first:"
+    full = head + "".join(f"\n- {body}" for body, _ in alerts)
+    if len(full) <= MAX_SMS_LENGTH:
+        return full
+    lines = [line for _, line in alerts]
+    for shown in range(len(lines), 0, -1):
+        more = len(lines) - shown
+        tail = f"\n…and {more} more on the tickets page." if more else ""
+        text = head + "".join(f"\n- {line}" for line in lines[:shown]) + tail + "\n" + DIGEST_REPLY
+        if len(text) <= MAX_SMS_LENGTH:
+            return text
+    return clipped(f"{head}\n- {lines[0]}", MAX_SMS_LENGTH - 1)
 
 
 # ----------------------------------------------------------------------------- replies to engineers' texts

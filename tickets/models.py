@@ -102,3 +102,15 @@ class Notification(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
     ticket: Mapped[Ticket | None] = relationship()
+
+
+class TextPace(Base):
+    """When the line last texted each number: the outbox's pacing (contract §3), one row per number.
+
+    Claiming a text locks this row, so two workers never text one engineer twice in a minute.
+    """
+
+    __tablename__ = "text_pacing"
+
+    to_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_text_at: Mapped[datetime | None]  # None: never texted yet

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from tickets import messages
-from tickets.models import Notification, Ticket
+from tickets.models import Notification, TextPace, Ticket
+from tickets.sla import Severity
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,12 @@ log = logging.getLogger(__name__)
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_CAP = timedelta(minutes=30)
 MAX_ATTEMPTS = 8
-# How long a claimed message is reserved for the worker sending it.
-LEASE = timedelta(minutes=2)
-# At most this many texts to one number per window; the last one the window allows bundles
-# everything still waiting, and what comes after waits for the window to free.
-RATE_LIMIT = 5
-RATE_WINDOW = timedelta(minutes=10)
+# How long a claimed message is reserved for the worker sending it: well past Twilio's
+# 10 s timeout, short enough that a worker killed mid-send delays its messages little.
+LEASE = timedelta(seconds=30)
+# Pacing (contract §3): at most one text a minute to a number; what falls due meanwhile goes
+# together in the next text, and nothing is held longer than this for pacing.
+TEXT_INTERVAL = timedelta(minutes=1)
 
 
 class DeliveryError(Exception):
@@ -116,7 +117,7 @@ class Claim:
     lease_until: datetime
 
 
-# Sent even past the rate limit: a critical ticket and a breach cannot wait ten minutes.
+# Never held for pacing: a critical ticket and a breach cannot wait a minute.
 def _urgent(row: Notification) -> bool:
     return row.kind == "sla_breach" or (row.kind == "new_ticket" and row.ticket is not None
                                         and row.ticket.severity == "critical")
@@ -128,18 +129,57 @@ def _outdated(row: Notification) -> bool:
         row.ticket.first_response_at is not None or row.ticket.status == "resolved")
 
 
-def _fitting(rows: list[Notification]) -> list[Notification]:
-    """As many rows, in order, as one bundled text can carry in full."""
-    fitting: list[Notification] = []
-    for row in rows:
-        if fitting and len(messages.bundle([r.body for r in [*fitting, row]])) > messages.MAX_SMS_LENGTH:
-            break
-        fitting.append(row)
-    return fitting
+def _most_severe_first(row: Notification) -> tuple[bool, int, datetime, int]:
+    """What would not wait first, then by the ticket's severity, then oldest first."""
+    severity = row.ticket.severity if row.ticket is not None else None
+    rank = SEVERITY_RANK.get(severity, len(SEVERITY_RANK)) if severity else len(SEVERITY_RANK)
+    return not _urgent(row), rank, row.created_at, row.id
+
+
+SEVERITY_RANK = {s.value: rank for rank, s in enumerate(Severity)}
+
+
+def _text_body(rows: list[Notification]) -> str:
+    if len(rows) == 1:
+        return rows[0].body
+    return messages.digest([
+        (r.body, messages.digest_line(r.kind, r.ticket.severity if r.ticket else None,
+                                      r.ticket.number if r.ticket else None, r.body))
+        for r in rows
+    ])
+
+
+def _pace_of(session: Session, to_number: str) -> TextPace:
+    """`to_number`'s pacing row (made on first use), locked until this transaction ends.
+
+    The lock makes two workers that found texts for one engineer at once take turns, so the
+    second sees the first's text and waits its minute.
+    """
+    session.connection().execute(_INSERT_PACE[session.get_bind().dialect.name], {"to_number": to_number})
+    return session.scalars(select(TextPace).where(TextPace.to_number == to_number).with_for_update()
+                           .execution_options(populate_existing=True)).one()
+
+
+def _insert_pace(insert: Callable[..., Any]) -> Any:
+    return insert(TextPace.__table__).values(to_number=bindparam("to_number")).on_conflict_do_nothing(
+        index_elements=["to_number"])
+
+
+# INSERT … ON CONFLICT (to_number) DO NOTHING, in each database's own dialect.
+_INSERT_PACE = {"postgresql": _insert_pace(postgresql.insert), "sqlite": _insert_pace(sqlite.insert)}
+
+
+def held_until(last_text_at: datetime | None, rows: list[Notification], now: datetime) -> datetime | None:
+    """When texts due for one number may go, if not now: a minute after the last text, and never
+    more than a minute after the oldest of them fell due; urgent ones go at once."""
+    if last_text_at is None or any(_urgent(r) for r in rows):
+        return None
+    allowed = min(last_text_at, min(r.created_at for r in rows)) + TEXT_INTERVAL
+    return allowed if allowed > now else None
 
 
 def _claim_next(session: Session, now: datetime) -> Claim | None:
-    """Reserve the next due message; texts to an engineer near the rate limit are bundled."""
+    """Reserve the next due message; texts to one number go at most once a minute, as a digest."""
     due = (
         select(Notification)
         .where(Notification.status == "pending", Notification.next_attempt_at <= now)
@@ -157,38 +197,40 @@ def _claim_next(session: Session, now: datetime) -> Claim | None:
             continue
         rows = [first]
         if first.channel == "sms":
-            waiting = [r for r in session.scalars(due.where(
-                Notification.to_number == first.to_number, Notification.id != first.id,
-                Notification.channel == "sms")) if not _outdated(r)]
-            sent_times = _texts_sent_since(session, first.to_number, now - RATE_WINDOW)
-            allowance = RATE_LIMIT - len(sent_times)
-            if allowance <= 0 and not any(_urgent(r) for r in [first, *waiting]):
-                # This engineer has had enough texts for now: the rest waits for the window to free.
-                for row in [first, *waiting]:
-                    row.next_attempt_at = min(sent_times) + RATE_WINDOW
+            # Every text carries what else waits for this number: what is due, and what pacing holds.
+            waiting = (
+                select(Notification)
+                .where(Notification.status == "pending", Notification.channel == "sms",
+                       Notification.to_number == first.to_number, Notification.id != first.id,
+                       or_(Notification.next_attempt_at <= now, Notification.attempts == 0))
+                .options(selectinload(Notification.ticket))
+                .with_for_update(skip_locked=True)
+            )
+            rows += [r for r in session.scalars(waiting) if not _outdated(r)]
+            pace = _pace_of(session, first.to_number)
+            later = held_until(pace.last_text_at, rows, now)
+            if later is not None:
+                for row in rows:
+                    row.next_attempt_at = later
                 session.commit()
                 continue
-            if allowance <= 1:
-                # The last text the window allows (or an urgent one past it) carries what is waiting.
-                rows = _fitting([first, *waiting])
+            rows.sort(key=_most_severe_first)
+            pace.last_text_at = now
         lease_until = now + LEASE
         for row in rows:
             row.next_attempt_at = lease_until
             row.attempts += 1
-        body = rows[0].body if len(rows) == 1 else messages.bundle([r.body for r in rows])
-        claim = Claim(ids=tuple(r.id for r in rows), to_number=first.to_number, channel=first.channel, body=body,
-                      lease_until=lease_until)
+        claim = Claim(ids=tuple(r.id for r in rows), to_number=first.to_number, channel=first.channel,
+                      body=_text_body(rows), lease_until=lease_until)
         session.commit()
         return claim
 
 
-def _texts_sent_since(session: Session, to_number: str, since: datetime) -> list[datetime]:
-    """When each text to `to_number` went out since `since` (a bundle counts once)."""
-    return list(session.scalars(
-        select(func.min(Notification.sent_at)).where(
-            Notification.to_number == to_number, Notification.status == "sent", Notification.channel == "sms",
-            Notification.sent_at > since).group_by(Notification.provider_sid)
-    ))
+def next_due_at(session: Session) -> datetime | None:
+    """When the earliest pending message falls due (it may already have): the worker wakes then."""
+    at = session.scalar(select(func.min(Notification.next_attempt_at)).where(Notification.status == "pending"))
+    session.rollback()
+    return at
 
 
 def _record(session: Session, claim: Claim, now: datetime, sid: str | None, error: DeliveryError | None) -> None:

@@ -1,6 +1,6 @@
 """The worker (the Procfile's `worker:`): runs the SLA clock and sends the outbox.
 
-`flask --app app worker` loops every few seconds; `--once` runs one round (tests,
+`flask --app app worker` loops every few seconds (sooner when a held digest falls due); `--once` runs one round (tests,
 cron). Without Twilio credentials it prints messages instead of sending them, and
 says so when it starts.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
@@ -18,7 +19,7 @@ from core.db import db
 from core.settings import current_settings
 from oncall.service import duty_at
 from tickets.escalation import run_sla_clock
-from tickets.outbox import ConsoleSender, Sender, TwilioSender, send_due
+from tickets.outbox import ConsoleSender, Sender, TwilioSender, next_due_at, send_due
 
 log = logging.getLogger(__name__)
 
@@ -74,4 +75,12 @@ def worker_command(once: bool, interval: float) -> None:
                 raise
         if once:
             return
-        time.sleep(interval)
+        time.sleep(pause_before_next_round(next_due_at(db()), current_clock(), interval))
+
+
+def pause_before_next_round(next_due: datetime | None, now: datetime, interval: float) -> float:
+    """Seconds to sleep: the round interval, or less when a held digest falls due sooner, so that
+    pacing holds no text longer than its minute."""
+    if next_due is None:
+        return interval
+    return min(interval, max(0.0, (next_due - now).total_seconds()))

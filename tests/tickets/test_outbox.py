@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
@@ -17,7 +19,17 @@ from oncall.schedule import Duty, Member
 from tickets import messages
 from tickets.escalation import checkpoints_reached, run_sla_clock
 from tickets.models import Notification, Ticket
-from tickets.outbox import MAX_ATTEMPTS, RATE_LIMIT, RATE_WINDOW, TwilioSender, enqueue, retry_delay, send_due
+from tickets.outbox import (
+    LEASE,
+    MAX_ATTEMPTS,
+    TEXT_INTERVAL,
+    TwilioSender,
+    enqueue,
+    next_due_at,
+    retry_delay,
+    send_due,
+)
+from tickets.worker import pause_before_next_round
 from tickets.records import open_ticket
 from core.calendar import business_calendar
 from tickets.sla import Severity
@@ -120,55 +132,139 @@ def test_the_same_kind_for_the_same_ticket_and_person_is_queued_once(session: Se
 
 
 @responses.activate
-def test_a_flood_of_texts_to_one_engineer_is_rate_limited_and_bundled(session: Session) -> None:
-    for i in range(RATE_LIMIT - 1):
-        queue(session, ticket(session), body=f"alert {i}")
-        twilio_accepts(f"SM{i:032d}")
-        send_due(session, sender(), NOW + timedelta(seconds=i))
-    assert [form(c)["Body"] for c in responses.calls] == [f"alert {i}" for i in range(RATE_LIMIT - 1)]
-    for i in range(12):
-        queue(session, ticket(session), body=f"flood {i}")
-    twilio_accepts("SM" + "f" * 32)
-    later = NOW + timedelta(minutes=1)
-    assert send_due(session, sender(), later) == 1, "the last text the window allows carries all twelve"
+def test_texts_to_one_engineer_go_at_most_once_a_minute_and_what_falls_due_goes_together(session: Session) -> None:
+    queue(session, ticket(session, Severity.NORMAL), body="first alert")
+    twilio_accepts("SM" + "1" * 32)
+    assert send_due(session, sender(), NOW) == 1, "the first text goes at once"
+    for second, severity in [(10, Severity.LOW), (20, Severity.HIGH), (30, Severity.NORMAL)]:
+        queue(session, ticket(session, severity), body=f"{severity.value} alert", at=NOW + timedelta(seconds=second))
+        assert send_due(session, sender(), NOW + timedelta(seconds=second)) == 0, "held for the rest of the minute"
+    held = session.scalars(select(Notification).where(Notification.status == "pending")).all()
+    assert {n.next_attempt_at for n in held} == {NOW + TEXT_INTERVAL}, "until a minute after the first text"
+
+    twilio_accepts("SM" + "2" * 32)
+    assert send_due(session, sender(), NOW + TEXT_INTERVAL) == 1, "one text carries all three"
     body = form(responses.calls[-1])["Body"]
-    assert body.startswith("12 support alerts:") and "flood 0" in body and "flood 11" in body
-    assert session.scalars(select(Notification.status)).all().count("sent") == RATE_LIMIT - 1 + 12
-
-    queue(session, ticket(session, Severity.NORMAL), body="one more")
-    assert send_due(session, sender(), later) == 0, "over the limit: held"
-    held = session.scalar(select(Notification).where(Notification.body == "one more"))
-    assert held.status == "pending" and held.next_attempt_at == NOW + RATE_WINDOW, "until the first text leaves the window"
-
-    queue(session, ticket(session, Severity.CRITICAL), body="critical ticket")
-    twilio_accepts("SM" + "8" * 32)
-    assert send_due(session, sender(), later) == 1, "a critical ticket is not held"
-    assert form(responses.calls[-1])["Body"] == "critical ticket"
-
-    queue(session, ticket(session, Severity.NORMAL), body="yet another")
-    twilio_accepts("SM" + "9" * 32)
-    assert send_due(session, sender(), held.next_attempt_at) == 0, "the window is still full"
-    twilio_accepts("SM" + "7" * 32)
-    assert send_due(session, sender(), later + RATE_WINDOW + timedelta(seconds=1)) == 2, "the window has freed"
-    assert [form(c)["Body"] for c in responses.calls[-2:]] == ["one more", "yet another"]
+    assert body.splitlines() == ["3 support alerts, most severe first:", "- high alert", "- normal alert",
+                                 "- low alert"]
+    sent = session.scalars(select(Notification).where(Notification.body != "first alert")).all()
+    assert {(n.status, n.provider_sid, n.sent_at) for n in sent} == {("sent", "SM" + "2" * 32, NOW + TEXT_INTERVAL)}
 
 
 @responses.activate
-def test_a_bundle_carries_only_what_fits_and_the_rest_waits(session: Session) -> None:
-    for i in range(RATE_LIMIT - 1):
-        queue(session, ticket(session, Severity.NORMAL), body=f"alert {i}")
-        twilio_accepts(f"SM{i:032d}")
-        send_due(session, sender(), NOW)
-    long_body = "x" * 300
-    for _ in range(10):
-        queue(session, ticket(session, Severity.NORMAL), body=long_body)
-    twilio_accepts("SM" + "b" * 32)
+def test_the_worker_wakes_when_a_held_text_falls_due_not_a_round_later(session: Session) -> None:
+    queue(session, ticket(session, Severity.NORMAL), body="first alert")
+    twilio_accepts()
     send_due(session, sender(), NOW)
-    body = form(responses.calls[-1])["Body"]
-    carried = body.count(long_body)
-    assert 0 < carried < 10 and len(body) <= messages.MAX_SMS_LENGTH
-    statuses = [n.status for n in session.scalars(select(Notification).where(Notification.body == long_body))]
-    assert statuses.count("sent") == carried and statuses.count("pending") == 10 - carried, "nothing marked sent unsent"
+    queue(session, ticket(session, Severity.NORMAL), body="held alert", at=NOW + timedelta(seconds=55))
+    send_due(session, sender(), NOW + timedelta(seconds=55))
+    assert next_due_at(session) == NOW + TEXT_INTERVAL
+    assert pause_before_next_round(next_due_at(session), NOW + timedelta(seconds=55), 10.0) == 5.0
+    assert pause_before_next_round(None, NOW, 10.0) == 10.0, "nothing waiting: the usual round"
+    assert pause_before_next_round(NOW - timedelta(seconds=3), NOW, 10.0) == 0.0, "overdue: at once"
+    assert pause_before_next_round(NOW + timedelta(minutes=5), NOW, 10.0) == 10.0, "the SLA clock still runs"
+
+
+@pytest.mark.parametrize(("severity", "kind"), [(Severity.CRITICAL, "new_ticket"), (Severity.LOW, "sla_breach")])
+@responses.activate
+def test_a_critical_ticket_and_a_breach_are_never_held_and_carry_what_waits(session: Session, severity: Severity,
+                                                                            kind: str) -> None:
+    queue(session, ticket(session, Severity.NORMAL), body="first alert")
+    twilio_accepts("SM" + "1" * 32)
+    send_due(session, sender(), NOW)
+    queue(session, ticket(session, Severity.NORMAL), body="waiting alert", at=NOW + timedelta(seconds=5))
+    send_due(session, sender(), NOW + timedelta(seconds=5))
+    queue(session, ticket(session, severity), kind=kind, body="urgent alert", at=NOW + timedelta(seconds=9))
+    twilio_accepts("SM" + "9" * 32)
+    assert send_due(session, sender(), NOW + timedelta(seconds=9)) == 1, "sent at once, inside the minute"
+    assert form(responses.calls[-1])["Body"].splitlines()[1:] == ["- urgent alert", "- waiting alert"]
+    assert session.scalars(select(Notification.status)).all() == ["sent"] * 3
+
+
+@responses.activate
+def test_a_digest_too_long_names_the_most_severe_and_says_how_many_more_wait(session: Session) -> None:
+    queue(session, ticket(session, Severity.NORMAL), body="first alert")
+    twilio_accepts("SM" + "1" * 32)
+    send_due(session, sender(), NOW)
+    severities = [Severity.LOW, Severity.NORMAL, Severity.HIGH, Severity.CRITICAL]
+    tickets = [ticket(session, severities[i % 4]) for i in range(60)]
+    for t in tickets:
+        queue(session, t, kind="sla_50", body="x" * 150, at=NOW + timedelta(seconds=1))
+    twilio_accepts("SM" + "d" * 32)
+    assert send_due(session, sender(), NOW + TEXT_INTERVAL) == 1
+    lines = form(responses.calls[-1])["Body"].splitlines()
+    assert len("\n".join(lines)) <= messages.MAX_SMS_LENGTH
+    assert lines[0] == "60 support alerts, most severe first:"
+    named = [line for line in lines if line.startswith("- ")]
+    critical = sorted(t.number for t in tickets if t.severity == "critical")
+    assert named[:15] == [f"- CRITICAL {n}: half its response time gone" for n in critical]
+    assert named[15].startswith("- HIGH "), "then the next most severe"
+    assert lines[-2] == f"…and {60 - len(named)} more on the tickets page."
+    carried = session.scalars(select(Notification).where(Notification.kind == "sla_50")).all()
+    assert {(n.status, n.provider_sid) for n in carried} == {("sent", "SM" + "d" * 32)}, "all sixty are carried"
+
+
+class _Killed(BaseException):
+    """The worker process dies: nothing after the claim runs."""
+
+
+class _RecordingSender:
+    """Twilio as the pacing test sees it: every text that reached it, when, and to whom."""
+
+    def __init__(self, clock: list[datetime], texts: list[tuple[datetime, str, str]], kill_at_send: int | None = None):
+        self.clock, self.texts, self.kill_at_send, self.sends = clock, texts, kill_at_send, 0
+
+    def send_sms(self, to: str, body: str) -> str:
+        self.sends += 1
+        if self.sends == self.kill_at_send:
+            raise _Killed()
+        self.texts.append((self.clock[0], to, body))
+        return f"SM{len(self.texts):032d}"
+
+    def start_call(self, to: str, url: str, status_callback: str) -> str:
+        raise AssertionError("no calls in this test")
+
+
+def test_a_burst_of_forty_tickets_and_a_critical_one_with_two_workers_and_a_kill(session: Session) -> None:
+    """Forty normal tickets in forty seconds and a critical one among them, for one engineer; two
+    workers take turns each second, and the first dies between a claim and its send."""
+    other_worker = Session(bind=session.get_bind())
+    clock = [NOW]
+    texts: list[tuple[datetime, str, str]] = []
+    workers = [(session, _RecordingSender(clock, texts, kill_at_send=3)), (other_worker, _RecordingSender(clock, texts))]
+    killed = False
+    critical = None
+    for second in range(240):
+        clock[0] = now = NOW + timedelta(seconds=second)
+        if second < 40:
+            queue(session, ticket(session, Severity.NORMAL, at=now), body=f"normal {second}", at=now)
+        if second == 20:
+            critical = queue(session, ticket(session, Severity.CRITICAL, at=now), body="critical", at=now)
+        worker, twilio = workers[1] if killed else workers[second % 2]
+        try:
+            send_due(worker, twilio, now)
+        except _Killed:
+            worker.rollback()
+            killed = True
+    other_worker.close()
+
+    rows = session.scalars(select(Notification)).all()
+    assert len(rows) == 41 and {n.status for n in rows} == {"sent"}, "every message went"
+    by_sid: dict[str, list[Notification]] = {}
+    for n in rows:
+        by_sid.setdefault(n.provider_sid, []).append(n)
+    assert len(by_sid) == len(texts), "each text that reached Twilio is the one text its messages were sent by"
+    assert sum(len(carried) for carried in by_sid.values()) == 41, "no message sent twice"
+    assert critical is not None and critical.sent_at == critical.created_at, "the critical ticket went at once"
+    killed_rows = [n for n in rows if n.attempts == 2]
+    assert killed_rows, "the killed worker's claim was sent again by the other"
+    for n in rows:
+        held = n.sent_at - n.created_at
+        assert held <= (TEXT_INTERVAL + LEASE if n in killed_rows else TEXT_INTERVAL), (n.body, held)
+    urgent_times = {critical.sent_at}
+    paced = [at for at, _, _ in texts if at not in urgent_times]
+    assert all(b - a >= TEXT_INTERVAL for a, b in zip(paced, paced[1:])), f"one text a minute: {paced}"
+    assert len(texts) <= 5, [at for at, _, _ in texts]
 
 
 @responses.activate
@@ -215,8 +311,9 @@ def test_twilio_answers_of_every_shape_become_a_clear_outcome(session: Session, 
 def send_from_worker(database_url: str, start) -> None:
     """A second worker process, sending through its own mocked Twilio."""
     engine = engine_for(database_url)
-    with responses.RequestsMock() as mock, Session(engine) as session:
-        mock.add(responses.POST, MESSAGES, json={"sid": "SM" + "c" * 32}, status=201)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, Session(engine) as session:
+        mock.add_callback(responses.POST, MESSAGES,
+                          callback=lambda _request: (201, {}, json.dumps({"sid": "SM" + uuid.uuid4().hex})))
         start.wait()
         send_due(session, sender(), NOW + timedelta(seconds=1), limit=1000)
     engine.dispose()
@@ -244,6 +341,53 @@ def test_two_workers_send_each_of_500_messages_exactly_once(database_url: str, s
     assert len(rows) == 500 and {r.status for r in rows} == {"sent"}
     assert {r.attempts for r in rows} == {1}, "each message was claimed and sent once"
     assert t.number
+
+
+@responses.activate
+def test_a_worker_that_finds_a_text_while_another_is_claiming_one_waits_its_minute(
+        database_url: str, session: Session) -> None:
+    """Worker A has claimed Priya's text but not committed; a new alert for her arrives and worker B
+    finds it. B must wait for A's claim and then hold the alert, not text her a second time."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers at once is a PostgreSQL setup; SQLite runs one worker")
+    import threading
+
+    from sqlalchemy import event, text
+
+    from tickets.models import TextPace
+
+    session.add(TextPace(to_number=PRIYA.phone, last_text_at=NOW - timedelta(minutes=5)))
+    queue(session, None, body="first alert")
+    responses.add_callback(responses.POST, MESSAGES,
+                           callback=lambda _request: (201, {}, json.dumps({"sid": "SM" + uuid.uuid4().hex})))
+    engine = session.get_bind()
+    worker_b = threading.Thread(target=lambda: _send_as_another_worker(engine))
+
+    def while_a_holds_its_claim(_session: Session) -> None:
+        with Session(engine) as other:
+            enqueue(other, ticket=None, to_number=PRIYA.phone, recipient="Priya Raman", kind="new_ticket",
+                    body="second alert", now=NOW)
+            other.commit()
+        worker_b.start()
+        with engine.connect() as watcher:
+            for _ in range(1000):  # until B waits on A's lock (or, were there no lock, has finished)
+                if not worker_b.is_alive() or watcher.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                    break
+                worker_b.join(0.005)
+
+    event.listen(session, "before_commit", while_a_holds_its_claim, once=True)
+    send_due(session, sender(), NOW, limit=1)
+    worker_b.join(timeout=30)
+    session.expire_all()
+    rows = {n.body: n for n in session.scalars(select(Notification))}
+    assert len(responses.calls) == 1, "one text to Priya, not two in the same second"
+    assert rows["first alert"].status == "sent"
+    assert rows["second alert"].status == "pending" and rows["second alert"].next_attempt_at == NOW + TEXT_INTERVAL
+
+
+def _send_as_another_worker(engine) -> None:
+    with Session(engine) as session:
+        send_due(session, sender(), NOW)
 
 
 # ----------------------------------------------------------------------------- the SLA clock
@@ -388,9 +532,8 @@ def test_a_missed_call_sends_exactly_these_texts_through_twilio(client, session:
                auth_token=AUTH_TOKEN, transport=FlaskClientTransport(client),
                caller=ScriptedCaller(["1", "1", "1", Voicemail("The database cluster is down")]),
                engineers=["no-answer", "no-answer"], from_number="+12125550147")
-    for i in range(3):
-        twilio_accepts(f"SM{i:032d}")
-    assert send_due(session, sender(), clock.now) == 3
+    twilio_accepts("SM" + "0" * 32)
+    assert send_due(session, sender(), clock.now) == 1, "what fell due together goes in one text"
     for minutes in (60, 96, 120):  # 50 %, 80 % and the breach of the 2-hour target
         now = clock.now + timedelta(minutes=minutes)
         run_sla_clock(session, now, lambda at: duty_at(session, at), "America/New_York")
@@ -399,11 +542,12 @@ def test_a_missed_call_sends_exactly_these_texts_through_twilio(client, session:
         send_due(session, sender(), now)
     sent = [(f["To"], f["From"], f["Body"]) for f in map(form, responses.calls)]
     assert sent == [
-        (PRIYA.phone, SUPPORT, "New critical ticket 10001 from +12125550147. Respond by Thu 26 Nov 12:00 AM EST. "
-                               "Reply ACK 10001 or CALL 10001."),
-        (PRIYA.phone, SUPPORT, "Missed support call: critical ticket 10001 from +12125550147. "
-                               "Reply CALL 10001 to ring them back, or ACK 10001."),
-        (PRIYA.phone, SUPPORT, "Voicemail on critical ticket 10001. Reply CALL 10001 to ring back. "
+        (PRIYA.phone, SUPPORT, "3 support alerts, most severe first:\n"
+                               "- New critical ticket 10001 from +12125550147. Respond by Thu 26 Nov 12:00 AM EST. "
+                               "Reply ACK 10001 or CALL 10001.\n"
+                               "- Missed support call: critical ticket 10001 from +12125550147. "
+                               "Reply CALL 10001 to ring them back, or ACK 10001.\n"
+                               "- Voicemail on critical ticket 10001. Reply CALL 10001 to ring back. "
                                'They said: "The database cluster is down"'),
         (PRIYA.phone, SUPPORT, "Ticket 10001 (critical) has had no response for 50% of its 2 hours target: "
                                "due Thu 26 Nov 12:00 AM EST. Reply ACK 10001."),
