@@ -6,6 +6,7 @@ both databases must be able to store every text the line keeps.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 # Ids are 32-bit integers in the schema; a larger one names nothing and must not reach a query.
@@ -19,6 +20,11 @@ MAX_ID_DIGITS = 9
 def storable(text: str) -> bool:
     """Whether both databases can store `text`: no NUL (PostgreSQL refuses it), no lone surrogates."""
     return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def one_line(text: str) -> bool:
+    """Whether `text` fits on one line of a page, a header or a calendar: no control characters."""
+    return not any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
 def whole_number(raw: Any, largest: int, *, digits: int | None = None) -> int | None:

@@ -90,3 +90,13 @@ class CallEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     call: Mapped[CallLog] = relationship(back_populates="events")
+
+
+class InboundText(Base):
+    """A text an engineer sent the line, by Twilio's `MessageSid`: each is carried out once,
+    however often the same signed request arrives."""
+
+    __tablename__ = "inbound_texts"
+
+    message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime]

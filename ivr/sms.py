@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, Response, request
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +24,7 @@ from core.clock import current_clock
 from core.db import db
 from core.settings import current_settings
 from ivr.signature import signed_by_twilio
+from ivr.models import InboundText
 from oncall.models import Contact
 from core.phones import to_e164
 from oncall.service import duty_at
@@ -83,11 +89,34 @@ def incoming_text() -> Response:
     command = parse_command(request.form.get("Body", "")[:500])
     if command is None:
         return _reply(messages.NOT_UNDERSTOOD)
-    return _reply(obey(command, contact))
+    reply = obey(command, contact, (request.form.get("MessageSid") or "")[:64] or None)
+    return _reply(reply) if reply is not None else _nothing()
 
 
-def obey(command: Command, contact: Contact) -> str:
-    """Carry out a command from a contact with one service call; the reply text.
+def _nothing() -> Response:
+    return Response(str(MessagingResponse()), mimetype="text/xml")
+
+
+def _first_time(session: Session, message_sid: str | None, now: datetime) -> bool:
+    """Whether this text is new; it is recorded with whatever the command changes (same transaction)."""
+    if message_sid is None:
+        return True
+    insert = _INSERT_TEXT[session.get_bind().dialect.name]
+    return session.connection().scalar(insert, {"message_sid": message_sid, "received_at": now}) is not None
+
+
+def _insert_text(insert: Callable[..., Any]) -> Any:
+    return insert(InboundText.__table__).on_conflict_do_nothing(index_elements=["message_sid"]).returning(
+        InboundText.__table__.c.message_sid)
+
+
+# INSERT … ON CONFLICT (message_sid) DO NOTHING RETURNING, in each database's own dialect.
+_INSERT_TEXT = {"postgresql": _insert_text(postgresql.insert), "sqlite": _insert_text(sqlite.insert)}
+
+
+def obey(command: Command, contact: Contact, message_sid: str | None = None) -> str | None:
+    """Carry out a command from a contact with one service call; the reply text, or None for a
+    text (`message_sid`) already carried out, which changes nothing and gets no second reply.
 
     ACK and RESOLVE are the ticket page's acknowledge and resolve (`tickets.service`), so the
     rules and the timeline are the same whichever way an engineer answers.
@@ -95,9 +124,13 @@ def obey(command: Command, contact: Contact) -> str:
     settings = current_settings()
     session, now, timezone = db(), current_clock(), settings.support_timezone
     number = command.ticket or ""
+    if not _first_time(session, message_sid, now):
+        session.rollback()
+        return None
     try:
         if command.verb == "ONCALL":
             duty = duty_at(session, now)
+            session.commit()  # only the text's record: ONCALL changes nothing
             on = duty.on_duty
             then = duty.escalation[0].name if duty.escalation else None
             return messages.on_call_now(on.name if on else None, on.phone if on else None, duty.shift_end, then,

@@ -26,13 +26,17 @@ FEED_PAST = timedelta(days=14)
 FEED_FUTURE = timedelta(days=90)
 
 
-def build_calendar(spans: list[ShiftSpan], *, name: str, timezone: str, now: datetime) -> bytes:
-    """An iCalendar document with one event per shift or override in `spans`."""
+def build_calendar(spans: list[ShiftSpan], *, name: str, timezone: str, now: datetime,
+                   with_phones: bool = False) -> bytes:
+    """An iCalendar document with one event per shift or override in `spans`.
+
+    Phone numbers appear only `with_phones`: in a contact's own feed, never in the shared one.
+    """
     tz = ZoneInfo(timezone)
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Support line//On-call rotation//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", " ".join(name.split()))  # a property value is one line
     calendar.add("x-wr-timezone", timezone)
     for span in spans:
         if span.contact is None:
@@ -44,7 +48,8 @@ def build_calendar(spans: list[ShiftSpan], *, name: str, timezone: str, now: dat
         event.add("dtstart", span.start.astimezone(tz))
         event.add("dtend", span.end.astimezone(tz))
         event.add("summary", f"On call: {span.contact.name}" + (" (override)" if span.override else ""))
-        event.add("description", f"{span.contact.name} is on duty for the support line ({span.contact.phone}).")
+        phone = f" ({span.contact.phone})" if with_phones else ""
+        event.add("description", f"{span.contact.name} is on duty for the support line{phone}.")
         calendar.add_component(event)
     if spans:
         calendar.add_missing_timezones(first_date=spans[0].start.date() - timedelta(days=1),
@@ -56,8 +61,9 @@ def build_calendar(spans: list[ShiftSpan], *, name: str, timezone: str, now: dat
 def calendar(secret: str) -> Response:
     """The feed a secret opens: the rotation's, or one contact's shifts."""
     feed = feed_by_secret(db(), secret)
-    if feed is None:
-        abort(404)
+    contact = db().get(Contact, feed.contact_id) if feed is not None and feed.contact_id is not None else None
+    if feed is None or (feed.contact_id is not None and (contact is None or not contact.active)):
+        abort(404)  # a deactivated contact's feed stops with them
     now = current_clock()
     spans = timeline(db(), now - FEED_PAST, now + FEED_FUTURE)
     rotation = rotation_in_force(db(), now)
@@ -65,8 +71,7 @@ def calendar(secret: str) -> Response:
     if feed.contact_id is None:
         name = "Support on-call rotation"
     else:
-        contact = db().get(Contact, feed.contact_id)
         name = f"Support on-call: {contact.name}" if contact else "Support on-call"
         spans = [s for s in spans if s.contact is not None and s.contact.contact_id == feed.contact_id]
-    body = build_calendar(spans, name=name, timezone=timezone, now=now)
+    body = build_calendar(spans, name=name, timezone=timezone, now=now, with_phones=contact is not None)
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, clipped, storable
+from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, clipped, one_line, storable
 from staff.audit import audit
 from oncall.models import CalendarFeed, Contact, Override, Rotation, RotationMember
 from core.phones import checked_phone, to_e164
@@ -210,6 +210,8 @@ def contact_json(contact: Contact) -> dict[str, Any]:
 def _checked_name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 120 or not storable(value):
         raise InvalidChange("name must be text of 1 to 120 characters")
+    if not one_line(value.strip()):
+        raise InvalidChange("name must be one line, without tabs or other control characters")
     return value.strip()
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from core.clock import current_clock
 from core.db import db
+from core.limits import one_line
 from staff.admins import LOCKOUT, MAX_FAILED_LOGINS, check_login, session_key
 from web.pages import protect_pages
 
@@ -21,7 +22,7 @@ LANDING_ENDPOINT = "oncall.oncall_now"
 
 def _safe_next(target: str | None) -> str:
     """Where to go after logging in: a page of this site only, never another host."""
-    if target and target.startswith("/admin") and not target.startswith("//"):
+    if target and target.startswith("/admin") and not target.startswith("//") and one_line(target):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and "\\" not in target:
             return target

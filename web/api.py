@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from core.db import db
 from core.limits import clipped, row_id, storable
@@ -102,15 +102,29 @@ def handle_api_errors(blueprint: Blueprint, *, invalid: tuple[type[Exception], .
 
 
 def init_app(app: Flask) -> None:
-    """Unknown URLs and methods under /api, and bodies over the size limit, answer in the API's shape."""
-    for code in (404, 405, 413):
-        app.register_error_handler(code, _api_errors_in_json)
+    """Every HTTP error under /api (an unknown URL or method, a body over the size limit…)
+    answers in the API's shape; a body sent without a length is held to the same limit."""
+    app.register_error_handler(HTTPException, _api_errors_in_json)
+    app.before_request(_refuse_unsized_bodies_over_the_limit)
 
 
 def _api_errors_in_json(error: HTTPException) -> Any:
-    if request.path.startswith("/api/"):
-        return json_error(error.code or 400, f"{error.name}: {request.method} {request.path}")
-    return error
+    if not request.path.startswith("/api/"):
+        return error
+    response = json_error(error.code or 400, f"{error.name}: {request.method} {request.path}")
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _refuse_unsized_bodies_over_the_limit() -> None:
+    """A chunked body over MAX_CONTENT_LENGTH gets 413, as a sized one does; werkzeug alone
+    would read it up to the limit and hand on the cut-off part as if it were whole."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is None or request.content_length is not None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
 
 
 @dataclass(frozen=True)

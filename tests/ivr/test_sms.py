@@ -150,9 +150,29 @@ def test_a_call_text_delivered_twice_rings_the_engineer_once(client, session: Se
     signature = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC_BASE}/sms", params)
     replies = [client.post("/sms", data=params, base_url=PUBLIC_BASE, headers={"X-Twilio-Signature": signature}).text
                for _ in range(2)]
-    assert "Calling you now" in replies[0] and "already waiting" in replies[1]
+    assert "Calling you now" in replies[0] and "<Message>" not in replies[1], "the copy is not answered again"
     session.commit()
     assert session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def _signed_text(client, body: str, sid: str, sender: str = TOM):
+    from twilio.request_validator import RequestValidator
+
+    params = {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender, "To": SUPPORT_NUMBER, "Body": body}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC_BASE}/sms", params)
+    return client.post("/sms", data=params, base_url=PUBLIC_BASE, headers={"X-Twilio-Signature": signature})
+
+
+def test_a_replayed_text_is_carried_out_once_even_after_the_ticket_changed(client, session: Session, ticket: Ticket,
+                                                                            clock) -> None:
+    resolved = _signed_text(client, "RESOLVE 10001", "SM" + "2" * 32)
+    assert "Ticket 10001 resolved." in resolved.text
+    reopen_ticket(session, "10001", now=clock.now, actor="admin:ana")
+    replayed = _signed_text(client, "RESOLVE 10001", "SM" + "2" * 32)
+    assert replayed.status_code == 200 and "<Message>" not in replayed.text
+    assert reload(session, ticket).status == "open", "the reopened ticket stays open"
+    again = _signed_text(client, "RESOLVE 10001", "SM" + "3" * 32)
+    assert "Ticket 10001 resolved." in again.text, "a new text with the same words is a new command"
 
 
 def test_call_on_a_resolved_ticket_is_refused(text, session: Session, ticket: Ticket) -> None:

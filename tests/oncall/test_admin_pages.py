@@ -74,7 +74,8 @@ def test_an_admin_logs_in_and_lands_on_the_page_they_asked_for(client, admin_use
 
 
 @pytest.mark.parametrize("next_page", ["//evil.example.com/admin", "https://evil.example.com/admin", "/api/contacts",
-                                       "/admin\\@evil.example.com"])
+                                       "/admin\\@evil.example.com", "/admin/\r\nSet-Cookie: stolen=1",
+                                       "/admin/overrides\n", "/admin/\x00"])
 def test_a_login_never_sends_the_admin_to_another_site(client, admin_user, next_page: str) -> None:
     response = AdminActions(client).login(next=next_page)
     assert response.headers["Location"] == "/admin/"

@@ -349,6 +349,37 @@ def test_a_body_over_a_megabyte_is_refused(api) -> None:
     assert response.status_code == 413
 
 
+def test_a_chunked_body_over_a_megabyte_is_refused_not_cut_short(live_line: str, session: Session, clock) -> None:
+    import requests
+
+    token = issue_api_token(session, "tests", clock.now)
+    body = b'{"name": "Priya Raman", "phone": "+14155550101", "email": "' + b"p" * (1024 * 1024) + b'"}'
+    chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))  # no Content-Length: Transfer-Encoding chunked
+    response = requests.post(f"{live_line}/api/contacts", data=chunks, timeout=30,
+                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert response.status_code == 413 and "error" in response.json()
+    small = requests.post(f"{live_line}/api/contacts", data=iter([b'{"name": "Tom Berg", ', b'"phone": "+14155550102"}']),
+                          timeout=30, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert small.status_code == 201, "a small chunked body is read whole"
+
+
+def test_a_wrong_method_under_the_api_says_which_are_allowed(api) -> None:
+    response = api.delete("/api/contacts")
+    assert response.status_code == 405 and response.json["error"]
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_every_http_error_under_the_api_answers_json(api, app) -> None:
+    from werkzeug.exceptions import ImATeapot
+
+    @app.get("/api/teapot")
+    def teapot() -> None:
+        raise ImATeapot()
+
+    response = api.get("/api/teapot")
+    assert response.status_code == 418 and response.json["error"].startswith("I'm a teapot")
+
+
 def test_oncall_shows_the_whole_contact(api, team: Team, session: Session) -> None:
     team.priya.email = "priya@example.com"
     session.commit()

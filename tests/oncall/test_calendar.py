@@ -84,3 +84,40 @@ def test_a_contacts_feed_lists_only_their_shifts(client, session, clock, daily_t
 @pytest.mark.parametrize("secret", ["nope", "x" * 500, "../etc/passwd"])
 def test_an_unknown_secret_finds_no_feed(client, session, secret: str) -> None:
     assert client.get(f"/oncall/{secret}.ics").status_code == 404
+
+
+def _urls(client, session, clock) -> tuple[str, dict[str, str]]:
+    token = issue_api_token(session, "tests", clock.now)
+    headers = {"Authorization": f"Bearer {token}"}
+    rotation = client.get("/api/rotation", headers=headers).json["calendar_url"]
+    contacts = {c["name"]: c["calendar_url"] for c in client.get("/api/contacts", headers=headers).json["items"]}
+    return rotation, contacts
+
+
+def test_the_shared_feed_names_engineers_without_their_phone_numbers(client, session, clock, daily_team) -> None:
+    rotation, contacts = _urls(client, session, clock)
+    shared = client.get(rotation.split("localhost", 1)[1]).data.decode()
+    assert "+1415555" not in shared, "the rotation's feed is shared: no phone numbers in it"
+    own = client.get(contacts["Ana Souza"].split("localhost", 1)[1]).data.decode()
+    assert "+14155550103" in own and "+14155550101" not in own, "a contact's own feed has only their number"
+
+
+def test_a_deactivated_contacts_feed_stops_answering(client, session, clock, daily_team) -> None:
+    _, contacts = _urls(client, session, clock)
+    daily_team[1].active = False
+    session.commit()
+    assert client.get(contacts["Tom Berg"].split("localhost", 1)[1]).status_code == 404
+    assert client.get(contacts["Priya Raman"].split("localhost", 1)[1]).status_code == 200
+
+
+def test_a_name_saved_with_a_line_break_still_gives_a_feed_and_new_ones_are_refused(client, session, clock,
+                                                                                     daily_team) -> None:
+    daily_team[0].name = "Priya\nRaman"  # stored before names were checked for line breaks
+    session.commit()
+    _, contacts = _urls(client, session, clock)
+    calendar = feed(client, contacts["Priya\nRaman"])
+    assert str(calendar["x-wr-calname"]) == "Support on-call: Priya Raman"
+    token = issue_api_token(session, "more tests", clock.now)
+    refused = client.post("/api/contacts", json={"name": "Tom\r\nBerg", "phone": "+14155550109"},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 422 and "one line" in refused.json["error"]
