@@ -38,6 +38,7 @@ import staff.pages
 import tickets.api
 import tickets.pages
 import web.api
+import web.headers
 import web.pages
 from core.clock import Clock, utc_now
 from core.db import db, upgrade_schema
@@ -85,7 +86,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Secure cookies whenever the line is served over HTTPS (PUBLIC_URL says so).
-        SESSION_COOKIE_SECURE=bool(settings.public_url and settings.public_url.startswith("https://")),
+        SESSION_COOKIE_SECURE=settings.served_over_https,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         # Nothing the line receives is bigger: Twilio's webhooks, API bodies and forms are small.
         MAX_CONTENT_LENGTH=1024 * 1024,
@@ -109,6 +110,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in PAGE_BLUEPRINTS:
         app.register_blueprint(blueprint)
     web.api.init_app(app)
+    web.headers.init_app(app, https=settings.served_over_https)
     app.add_url_rule("/healthz", "healthz", _health)
 
     app.cli.add_command(upgrade_db_command)

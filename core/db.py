@@ -8,6 +8,7 @@ As in the Flask tutorial's `flaskr/db.py`, the factory binds this module to the 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Select, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -73,6 +74,8 @@ def engine_for(url: str, *, write_lock_on_begin: bool = True) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 10})
+        database = make_url(url).database
+        event.listen(engine, "do_connect", lambda *_: _create_private_file(database))
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate if write_lock_on_begin else _begin_deferred)
         return engine
@@ -83,6 +86,18 @@ def engine_for(url: str, *, write_lock_on_begin: bool = True) -> Engine:
     event.listen(engine, "checkin", ping.note_idle)
     event.listen(engine, "checkout", ping.check)
     return engine
+
+
+def _create_private_file(path: str | None) -> None:
+    """Make a new SQLite file readable by its owner only (0600), like the secret files: it holds
+    callers' numbers and voicemails. SQLite gives its journal and WAL files the same mode.
+    Done as the first connection opens, so that a file nothing has connected to is not made."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except (FileExistsError, FileNotFoundError):  # already there; or no folder, which SQLite reports itself
+        pass
 
 
 class PingWhenIdle:

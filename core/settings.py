@@ -51,6 +51,11 @@ class Settings:
         return Path(self.instance_path) / "spool"
 
     @property
+    def served_over_https(self) -> bool:
+        """Whether the line's public URL is HTTPS: cookies are then Secure and browsers told to stay on it."""
+        return bool(self.public_url and self.public_url.startswith("https://"))
+
+    @property
     def calendar(self) -> BusinessCalendar:
         """The support calendar: `SUPPORT_TIMEZONE` and the business days `SUPPORT_HOLIDAYS` leaves."""
         return business_calendar(self.support_timezone, self.support_holidays)

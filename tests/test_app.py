@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -51,3 +52,12 @@ def test_seed_demo_never_resets_an_admin_made_by_hand(app, session: Session, clo
     output = app.test_cli_runner().invoke(args=["seed-demo"]).output
     assert "its password was left alone" in output
     assert check_login(session, "admin", "a real password!", clock.now) is not None
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/contacts", "/admin/login", "/oncall/nope.ics", "/ivr/voice"])
+def test_every_response_forbids_type_sniffing_and_https_lines_ask_for_https(make_app, path: str) -> None:
+    plain = make_app().test_client().get(path)
+    assert plain.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Strict-Transport-Security" not in plain.headers, "not over plain HTTP"
+    https = make_app(PUBLIC_URL="https://support.example.com").test_client().get(path)
+    assert https.headers["Strict-Transport-Security"] == "max-age=31536000"

@@ -129,3 +129,8 @@ def test_a_checkpoint_pass_copies_the_log_back_while_a_request_holds_the_write_l
         assert (busy, copied) == (0, pages) and pages > 0
     finally:
         engine.dispose()
+
+
+def test_gunicorns_control_socket_is_the_lines_own() -> None:
+    socket = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["control_socket"]
+    assert Path(socket).parent == ROOT / "instance", "not $HOME/.gunicorn, which every gunicorn app on the host shares"

@@ -55,3 +55,14 @@ def test_a_connection_back_from_a_request_a_moment_ago_is_used_without_a_ping_ro
         connection.exec_driver_sql("SELECT 1")
     assert len(pings) == 1
     line.dispose()
+
+
+def test_a_new_sqlite_file_is_readable_by_its_owner_only(tmp_path) -> None:
+    import stat
+
+    path = tmp_path / "line.sqlite3"
+    engine = engine_for(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    engine.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -108,6 +108,18 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(client, session: 
     assert refused.status_code == 403
 
 
+def test_with_a_public_url_the_signature_is_checked_against_it_whatever_host_is_claimed(make_app,
+                                                                                        session: Session) -> None:
+    client = make_app(PUBLIC_URL=PUBLIC_BASE).test_client()
+    params = call_params()
+    ok = signed_post(client, "/ivr/gather?step=main_menu&n=0", params, base="http://10.0.0.5:8000",
+                     signed_url=f"{PUBLIC_BASE}/ivr/gather?step=main_menu&n=0")
+    assert ok.status_code == 200, "signed for the public URL, delivered to an internal address"
+    claimed = signed_post(client, "/ivr/voice", params, base="https://evil.example.com",
+                          signed_url="https://evil.example.com/ivr/voice")
+    assert claimed.status_code == 403, "a Host the attacker chose does not make their own URL the signed one"
+
+
 # ----------------------------------------------------------------------------- replays
 
 
