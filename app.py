@@ -46,14 +46,20 @@ from core.settings import Settings, current_settings
 from demo import seed_demo_command
 from ivr.commands import replay_spool_command
 from ivr.terminal import call_command, text_command
-from staff.commands import create_admin_command, create_api_token_command
+from oncall.commands import rotate_feed_secret_command
+from staff.commands import (
+    create_admin_command,
+    create_api_token_command,
+    list_api_tokens_command,
+    revoke_api_token_command,
+)
 from tickets.worker import worker_command
 
 # Twilio signs its webhooks and the API takes bearer tokens; forms on pages carry CSRF tokens.
 SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.webhooks.bp, ivr.sms.bp, oncall.api.bp, tickets.api.bp, ivr.api.bp, oncall.calendar.bp)
 PAGE_BLUEPRINTS = (staff.pages.bp, oncall.pages.bp, tickets.pages.bp, ivr.pages.bp)
-COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, create_admin_command, call_command, text_command,
-            worker_command)
+COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, list_api_tokens_command,
+            revoke_api_token_command, rotate_feed_secret_command, create_admin_command, call_command, text_command, worker_command)
 
 
 class _CookieSessionWhenSent(SecureCookieSessionInterface):

@@ -490,6 +490,24 @@ def feed_secrets(session: Session, contact_ids: list[int], now: datetime) -> dic
     return found
 
 
+def rotate_feed_secret(session: Session, contact_id: int | None, *, now: datetime, actor: str) -> str:
+    """Give the rotation's feed (contact None) or a contact's a new secret: a link that leaked
+    stops working at once, and the new one is returned. Audited, without either secret."""
+    subject = "the rotation's calendar feed"
+    if contact_id is not None:
+        subject = f"contact {get_contact(session, contact_id).id}'s calendar feed"
+    feed = session.scalar(select(CalendarFeed).where(
+        CalendarFeed.contact_id.is_(None) if contact_id is None else CalendarFeed.contact_id == contact_id))
+    if feed is None:
+        feed = CalendarFeed(contact_id=contact_id)
+        session.add(feed)
+    feed.secret, feed.created_at = secrets.token_urlsafe(24), now
+    audit(session, at=now, actor=actor, action="feed.rotated", subject=subject, before=None,
+          after={"contact_id": contact_id})
+    session.commit()
+    return feed.secret
+
+
 def feed_by_secret(session: Session, secret: str) -> CalendarFeed | None:
     """The feed a secret opens, or None."""
     if not secret or len(secret) > 64:

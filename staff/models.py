@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
@@ -28,6 +28,8 @@ class ApiToken(Base):
     """A REST API token. Only its SHA-256 is kept; the token itself is shown once."""
 
     __tablename__ = "api_tokens"
+    # A name says whose token it is, so it is revoked by name: one token per name.
+    __table_args__ = (Index("ix_api_tokens_name", "name", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))

@@ -1,17 +1,18 @@
-"""Logging in and out of the admin pages."""
+"""Logging in and out of the admin pages, and the API tokens page."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, session, url_for
 
 from core.clock import current_clock
 from core.db import db
 from core.limits import one_line
-from staff.admins import LOCKOUT, MAX_FAILED_LOGINS, check_login, session_key
-from web.pages import protect_pages
+from staff.admins import LOCKOUT, MAX_FAILED_LOGINS, check_login, login_required, session_key
+from staff.tokens import api_tokens, revoke_api_token
+from web.pages import missing, protect_pages
 
 bp = Blueprint("staff", __name__, url_prefix="/admin", template_folder="templates")
 protect_pages(bp)
@@ -56,3 +57,24 @@ def logout() -> Response:
     session.clear()
     flash("You are logged out.", "ok")
     return redirect(url_for("staff.login"))
+
+
+@bp.get("/tokens")
+@login_required
+def tokens() -> str:
+    """Every API token by name, with when it was made and last used; each can be revoked."""
+    return render_template("staff/tokens.html", tokens=api_tokens(db()))
+
+
+@bp.post("/tokens/revoke")
+@login_required
+def revoke_token() -> Any:
+    """Revoke a token by name: integrators using it are refused from now on."""
+    name = request.form.get("name", "")
+    try:
+        revoke_api_token(db(), name, current_clock(), g.actor)
+    except LookupError as error:
+        db().rollback()
+        return missing(f"{str(error).capitalize()}.")
+    flash(f"Token {name!r} revoked: requests that bring it are refused from now on.", "ok")
+    return redirect(url_for("staff.tokens"))

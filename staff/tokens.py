@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from core.clock import current_clock
 from core.db import db
+from core.limits import clipped, one_line
+from staff.audit import audit
 from staff.models import ApiToken
 from web.api import json_error
 
@@ -32,13 +34,37 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_api_token(session: Session, name: str, now: datetime) -> str:
-    """Create a token named `name` and commit it; returns the token itself, which is not stored."""
+def issue_api_token(session: Session, name: str, now: datetime, actor: str = "cli") -> str:
+    """Create a token named `name` and commit it; returns the token itself, which is not stored.
+
+    Names are unique (ValueError otherwise): a token is listed and revoked by its name.
+    """
     name = name.strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise ValueError(f"a token needs a name of 1 to {MAX_NAME_LENGTH} characters")
+    if not name or len(name) > MAX_NAME_LENGTH or not one_line(name):
+        raise ValueError(f"a token needs a one-line name of 1 to {MAX_NAME_LENGTH} characters")
+    if session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
+        raise ValueError(f"there is a token called {name!r} already: revoke it first, or choose another name")
     token = "sl_" + secrets.token_urlsafe(32)
     session.add(ApiToken(name=name, token_hash=_digest(token), created_at=now))
+    audit(session, at=now, actor=actor, action="api_token.created", subject=f"api token {name}", before=None,
+          after={"name": name})
+    session.commit()
+    return token
+
+
+def api_tokens(session: Session) -> list[ApiToken]:
+    """Every token, by name: when it was made and last used (never the token itself)."""
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.name)))
+
+
+def revoke_api_token(session: Session, name: str, now: datetime, actor: str) -> ApiToken:
+    """Revoke the token called `name`: from now on it is refused. LookupError if there is none."""
+    token = session.scalar(select(ApiToken).where(ApiToken.name == name.strip()))
+    if token is None:
+        raise LookupError(f"there is no token called {clipped(name.strip(), 80)!r}")
+    session.delete(token)
+    audit(session, at=now, actor=actor, action="api_token.revoked", subject=f"api token {token.name}",
+          before={"name": token.name, "created_at": token.created_at, "last_used_at": token.last_used_at}, after=None)
     session.commit()
     return token
 

@@ -183,7 +183,7 @@ def test_a_wrong_password_is_refused_in_the_browser(open_page) -> None:
     assert "/admin/login" in page.url
 
 
-@pytest.mark.parametrize("path", ["/admin/", "/admin/rotation", "/admin/overrides", "/admin/contacts"])
+@pytest.mark.parametrize("path", ["/admin/", "/admin/rotation", "/admin/overrides", "/admin/contacts", "/admin/tokens"])
 def test_the_pages_fit_a_phone_screen(open_page, team: Team, session: Session, clock: FakeClock, path: str) -> None:
     add_override(session, team.ana, clock.now + timedelta(days=1), clock.now + timedelta(days=2))
     session.commit()

@@ -54,12 +54,25 @@ def add_contact() -> Any:
     return redirect(url_for("oncall.contacts"))
 
 
+def _feed_url(contact_id: int | None) -> str:
+    return url_for("oncall_feeds.calendar", secret=service.feed_secret(db(), contact_id, current_clock()),
+                   _external=True)
+
+
 @login_required
 def edit_contact(contact_id: int) -> str:
-    """A contact's edit form."""
+    """A contact's edit form, and their calendar link."""
     contact = service.get_contact(db(), contact_id)
     form = {"name": contact.name, "phone": contact.phone, "email": contact.email or ""}
-    return render_template("oncall/contact.html", contact=contact, form=form)
+    return render_template("oncall/contact.html", contact=contact, form=form, feed_url=_feed_url(contact.id))
+
+
+@login_required
+def rotate_contact_feed(contact_id: int) -> Response:
+    """A new calendar link for a contact; the old one stops working (it leaked, or they left)."""
+    service.rotate_feed_secret(db(), contact_id, now=current_clock(), actor=g.actor)
+    flash("New calendar link made: the old one no longer works. Give the new one to whoever should have it.", "ok")
+    return redirect(url_for("oncall.edit_contact", contact_id=contact_id))
 
 
 @login_required
@@ -72,7 +85,8 @@ def update_contact(contact_id: int) -> Any:
     except InvalidChange as error:
         db().rollback()
         flash(f"Not saved: {error}.", "error")
-        return render_template("oncall/contact.html", contact=service.get_contact(db(), contact_id), form=form), 422
+        return render_template("oncall/contact.html", contact=service.get_contact(db(), contact_id), form=form,
+                               feed_url=_feed_url(contact_id)), 422
     flash(f"Saved {contact.name}.", "ok")
     return redirect(url_for("oncall.contacts"))
 

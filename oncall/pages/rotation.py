@@ -157,8 +157,17 @@ def _rotation_page(draft: RotationDraft, *, changed: bool, status: int = 200) ->
         later=later,
         warnings=service.coverage_warnings(db(), now, settings.fallback_number, region),
         now_local=local_input(now, home_zone()),
+        feed_url=url_for("oncall_feeds.calendar", secret=service.feed_secret(db(), None, now), _external=True),
         shift_kinds=SHIFT_KINDS,
     ), status
+
+
+@login_required
+def rotate_rotation_feed() -> Any:
+    """A new link for the shared rotation calendar; the old one stops working."""
+    service.rotate_feed_secret(db(), None, now=current_clock(), actor=g.actor)
+    flash("New rotation calendar link made: the old one no longer works.", "ok")
+    return redirect(url_for("oncall.rotation"))
 
 
 @login_required

@@ -87,9 +87,8 @@ def test_contacts_can_be_added_listed_and_changed(api, session: Session) -> None
 
     listed = api.get("/api/contacts?total=true").json
     assert listed["total"] == 1 and listed["items"][0]["name"] == "Priya R."
-    actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-    assert actions == ["contact.created", "contact.updated"]
-    assert session.scalars(select(AuditEntry)).first().actor == "api:tests"
+    changes = session.scalars(select(AuditEntry).where(AuditEntry.action.like("contact.%")).order_by(AuditEntry.id))
+    assert [(e.action, e.actor) for e in changes] == [("contact.created", "api:tests"), ("contact.updated", "api:tests")]
 
 
 def test_a_contact_has_a_calendar_feed_from_the_start_so_reading_contacts_writes_nothing(
@@ -230,7 +229,7 @@ def test_an_override_changes_who_is_on_call_and_can_be_removed(api, team: Team, 
     assert api.delete(f"/api/overrides/{created.json['id']}").status_code == 204
     assert api.get("/api/oncall").json["on_duty"]["name"] == "Priya Raman"
     assert api.delete(f"/api/overrides/{created.json['id']}").status_code == 404
-    actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    actions = [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.action.like("override.%")).order_by(AuditEntry.id))]
     assert actions == ["override.created", "override.deleted"]
 
 

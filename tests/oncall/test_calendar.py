@@ -121,3 +121,33 @@ def test_a_name_saved_with_a_line_break_still_gives_a_feed_and_new_ones_are_refu
     refused = client.post("/api/contacts", json={"name": "Tom\r\nBerg", "phone": "+14155550109"},
                           headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 422 and "one line" in refused.json["error"]
+
+
+def test_an_admin_gives_a_leaked_feed_a_new_link_and_the_old_one_stops(client, admin_user, session, clock,
+                                                                       daily_team) -> None:
+    from tests.support import AdminActions
+
+    _, before = _urls(client, session, clock)
+    old = before["Tom Berg"].split("localhost", 1)[1]
+    actions = AdminActions(client)
+    actions.login()
+    page = client.get(f"/admin/contacts/{daily_team[1].id}")
+    assert old in page.text, "the contact page shows their calendar link"
+    moved = actions.post(f"/admin/contacts/{daily_team[1].id}/feed", page=f"/admin/contacts/{daily_team[1].id}")
+    assert moved.status_code == 302
+    assert client.get(old).status_code == 404, "the old link no longer opens the feed"
+    new = client.get(f"/admin/contacts/{daily_team[1].id}").text
+    assert old not in new and "/oncall/" in new
+    assert client.get(before["Ana Souza"].split("localhost", 1)[1]).status_code == 200, "other feeds keep theirs"
+
+
+def test_the_cli_gives_the_rotation_feed_a_new_link(app, client, session, clock, daily_team) -> None:
+    rotation, _ = _urls(client, session, clock)
+    result = app.test_cli_runner().invoke(args=["rotate-feed-secret"])
+    assert result.exit_code == 0
+    new_path = result.output.strip().splitlines()[-1]
+    assert new_path.startswith("/oncall/") and new_path.endswith(".ics")
+    assert client.get(rotation.split("localhost", 1)[1]).status_code == 404
+    assert client.get(new_path).status_code == 200
+    missing = app.test_cli_runner().invoke(args=["rotate-feed-secret", "--contact", "999999"])
+    assert missing.exit_code != 0 and "no contact 999999" in missing.output
