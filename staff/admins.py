@@ -1,7 +1,7 @@
 """Admins: who may use the admin pages. Only a werkzeug password hash is kept.
 
 `login_required` guards every admin page of every area; a session stops working when the
-admin's password changes, so a reset logs out every browser that used the old password.
+admin logs out or their password changes, which logs out every browser they used.
 """
 
 from __future__ import annotations
@@ -9,24 +9,42 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, g, redirect, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import db
-from staff.models import AdminUser
+from staff.models import AdminUser, LoginFailure
 from web.pages import viewer_zone
 
-# Failed logins in a row before an account is locked for a while (throttling guesses).
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+# Throttling guesses: failed logins counted per client address within LOGIN_WINDOW. Past
+# ACCOUNT_LIMIT for one username, that client may not try that username again for a while;
+# past CLIENT_LIMIT for any usernames, it may not try at all. The account itself is never
+# locked, so nobody can keep an admin out by guessing their username.
+LOGIN_WINDOW = timedelta(minutes=15)
+ACCOUNT_LIMIT = 5
+CLIENT_LIMIT = 20
 MIN_PASSWORD_LENGTH = 10
 MAX_USERNAME_LENGTH = 80
+MAX_CLIENT_LENGTH = 64
+# Checked when there is no real hash to check (an unknown username, a throttled client), so that
+# every refusal costs the same time as a wrong password.
+_NO_ADMIN_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What became of a login: the admin, or a refusal; `retry_after` when the client is throttled."""
+
+    admin: AdminUser | None
+    retry_after: datetime | None = None
 
 
 def create_admin(session: Session, username: str, password: str, now: datetime) -> AdminUser:
@@ -41,41 +59,67 @@ def create_admin(session: Session, username: str, password: str, now: datetime) 
         admin = AdminUser(username=username, created_at=now, password_hash="")
         session.add(admin)
     admin.password_hash = generate_password_hash(password)
-    admin.failed_logins = 0
-    admin.locked_until = None
     session.commit()
     return admin
+
+
+def _throttled_until(session: Session, client: str, username: str, now: datetime) -> datetime | None:
+    since = now - LOGIN_WINDOW
+    failures = session.execute(select(LoginFailure.username, LoginFailure.at).where(
+        LoginFailure.client == client, LoginFailure.at > since).order_by(LoginFailure.at)).all()
+    for_account = [at for name, at in failures if name == username]
+    if len(failures) >= CLIENT_LIMIT:
+        return failures[-CLIENT_LIMIT].at + LOGIN_WINDOW
+    if len(for_account) >= ACCOUNT_LIMIT:
+        return for_account[-ACCOUNT_LIMIT] + LOGIN_WINDOW
+    return None
+
+
+def log_in(session: Session, username: str, password: str, now: datetime, client: str = "cli") -> LoginAttempt:
+    """Check a login from `client` (its address); every refusal takes the time of one password check.
+
+    The password is checked outside any transaction: on SQLite a transaction holds the one
+    write lock, and the phone line's webhooks must not wait for a hash. A failure is then
+    recorded in a short transaction of its own; a success clears that client's failures for
+    the account.
+    """
+    username, client = username.strip()[:MAX_USERNAME_LENGTH], client[:MAX_CLIENT_LENGTH]
+    retry_after = _throttled_until(session, client, username, now)
+    found = session.execute(select(AdminUser.id, AdminUser.password_hash).where(AdminUser.username == username)).first()
+    session.rollback()  # end the reads (on SQLite, give back the write lock) before the slow part
+    right = check_password_hash(found.password_hash if found and retry_after is None else _NO_ADMIN_HASH, password)
+    right = right and found is not None and retry_after is None
+    if retry_after is not None:
+        return LoginAttempt(None, retry_after)
+    if not right:
+        session.add(LoginFailure(client=client, username=username, at=now))
+        session.commit()
+        return LoginAttempt(None)
+    session.execute(delete(LoginFailure).where(LoginFailure.client == client, LoginFailure.username == username))
+    session.commit()
+    return LoginAttempt(session.get(AdminUser, found.id))
 
 
 def check_login(session: Session, username: str, password: str, now: datetime) -> AdminUser | None:
-    """The admin if the password is right and the account is not locked; counts failures (one commit)."""
-    # Locked for the check: parallel guesses count one after another, so the lockout holds.
-    admin = session.scalar(select(AdminUser).where(AdminUser.username == username.strip()).with_for_update())
-    if admin is None:
-        # Same work as a real check, so a wrong username is not faster than a wrong password.
-        check_password_hash(generate_password_hash("x"), password)
-        return None
-    if admin.locked_until is not None and admin.locked_until > now:
-        return None
-    if not check_password_hash(admin.password_hash, password):
-        admin.failed_logins += 1
-        if admin.failed_logins >= MAX_FAILED_LOGINS:
-            admin.locked_until = now + LOCKOUT
-            admin.failed_logins = 0
-        session.commit()
-        return None
-    admin.failed_logins = 0
-    admin.locked_until = None
+    """The admin if `password` is theirs (a login from the command line's client)."""
+    return log_in(session, username, password, now).admin
+
+
+def end_sessions(session: Session, admin_id: int) -> None:
+    """Log an admin out everywhere: every login cookie they hold stops working (one commit)."""
+    session.execute(update(AdminUser).where(AdminUser.id == admin_id)
+                    .values(session_epoch=AdminUser.session_epoch + 1))
     session.commit()
-    return admin
 
 
 def session_key(admin: AdminUser) -> str:
-    """What the login cookie holds besides the admin's id: it changes with every password.
+    """What the login cookie holds besides the admin's id: it changes with every password and
+    every logout.
 
     Keyed with the app's secret, so the cookie tells nothing about the hash.
     """
-    return hmac.new(current_app.secret_key.encode(), admin.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+    material = f"{admin.session_epoch}:{admin.password_hash}".encode()
+    return hmac.new(current_app.secret_key.encode(), material, hashlib.sha256).hexdigest()[:32]
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

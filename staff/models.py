@@ -20,8 +20,23 @@ class AdminUser(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime]
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    # Part of every login cookie's key: logging out counts it up, which ends the admin's sessions.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+
+
+class LoginFailure(Base):
+    """A failed login, by client address and the username tried: what throttling counts.
+
+    Throttling the client, not the account, means nobody can lock an admin out by guessing.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_client_at", "client", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime]
 
 
 class ApiToken(Base):

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, session, url_for
 
 from core.clock import current_clock
 from core.db import db
 from core.limits import one_line
-from staff.admins import LOCKOUT, MAX_FAILED_LOGINS, check_login, login_required, session_key
+from staff.admins import ACCOUNT_LIMIT, LOGIN_WINDOW, end_sessions, log_in, login_required, session_key
 from staff.tokens import api_tokens, revoke_api_token
-from web.pages import missing, protect_pages
+from web.pages import missing, protect_pages, when
 
 bp = Blueprint("staff", __name__, url_prefix="/admin", template_folder="templates")
 protect_pages(bp)
@@ -36,14 +37,19 @@ def login() -> Any:
     if request.method == "GET":
         return render_template("staff/login.html", username="", next=request.args.get("next", ""))
     username = request.form.get("username", "")
-    admin = check_login(db(), username, request.form.get("password", ""), current_clock())
+    attempt = log_in(db(), username, request.form.get("password", ""), current_clock(), request.remote_addr or "")
+    admin = attempt.admin
     if admin is None:
-        flash(
-            f"Wrong username or password. After {MAX_FAILED_LOGINS} failed tries in a row an account is "
-            f"locked for {int(LOCKOUT.total_seconds() // 60)} minutes.",
-            "error",
-        )
-        return render_template("staff/login.html", username=username, next=request.form.get("next", "")), 401
+        if attempt.retry_after is not None:
+            flash(Markup("Too many failed logins from here. Try again after {}.").format(when(attempt.retry_after)),
+                  "error")
+            status = 429
+        else:
+            flash(f"Wrong username or password. After {ACCOUNT_LIMIT} wrong tries, this browser's address must "
+                  f"wait {int(LOGIN_WINDOW.total_seconds() // 60)} minutes before trying that username again.",
+                  "error")
+            status = 401
+        return render_template("staff/login.html", username=username, next=request.form.get("next", "")), status
     session.clear()  # a fresh session: nothing from before the login carries over
     session.permanent = True
     session["admin_id"] = admin.id
@@ -53,7 +59,10 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Forget the login."""
+    """End the login on the server too: the cookie, and any copy of it, stops working."""
+    admin_id = session.get("admin_id")
+    if isinstance(admin_id, int):
+        end_sessions(db(), admin_id)
     session.clear()
     flash("You are logged out.", "ok")
     return redirect(url_for("staff.login"))

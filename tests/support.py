@@ -118,7 +118,7 @@ def add_override(session: Session, contact: Contact, start: datetime, end: datet
 def add_admin(session: Session, username: str, password: str, now: datetime) -> AdminUser:
     """An admin who can log in with `password`, stored with the cheap test hash."""
     admin = AdminUser(username=username, password_hash=generate_password_hash(password, method=CHEAP_PASSWORD_HASH),
-                      created_at=now, failed_logins=0)
+                      created_at=now)
     session.add(admin)
     session.commit()
     return admin
