@@ -10,7 +10,9 @@ as the tests empty it):
    webhook, on the database driver (`bench/bound.py`) — under the same calls. p50/p99/max per
    webhook, complete calls per second, each as a ratio to the floor; CPU and peak memory of
    the gunicorn processes (from /proc); whether every ticket was committed.
-2. scale: who is on duty (and the calendar feed) with ten years of history and 10,000
+2. login flood: signed `/ivr/voice` webhooks timed on a quiet line and while 8 clients guess
+   admin logins (`bench/logins.py`); the ratio of the two.
+3. scale: who is on duty (and the calendar feed) with ten years of history and 10,000
    overrides; ticket list and lookup with 1,000,000 tickets; the call log (API and admin
    page) with 1,000,000 calls; a whole call on that database — each as a ratio to a small one.
 
@@ -32,6 +34,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench import report
+from bench.load import percentile
+from bench.logins import login_flood_run, print_login_flood
 from bench.loadrun import Mode, load_run
 from bench.scale import FULL, QUICK, scale_run
 
@@ -57,6 +61,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=None, help="runs of each scale operation (default 20; 5 quick)")
     parser.add_argument("--skip-load", action="store_true", help="only the scale checks")
     parser.add_argument("--skip-scale", action="store_true", help="only the load")
+    parser.add_argument("--skip-logins", action="store_true", help="no login flood")
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database only")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, server logs)")
@@ -127,6 +132,15 @@ def main(argv: list[str] | None = None) -> int:
             errors = sum(len(r.load.errors) for served in (run.line, run.floor, run.bound) for r in served.runs.values())
             loads[name] = (ratios, errors, run.integrity)
             entry["load"] = _load_json(run)
+        for name, url in databases if not args.skip_logins else ():
+            entry = results["databases"].setdefault(name, {})
+            print(f"\n== {name}: the phone line during a login flood")
+            flood = login_flood_run(name.lower(), url, workdir, seconds=3 if args.quick else 10)
+            print_login_flood(flood)
+            entry["login_flood"] = {"quiet_p50_ms": 1000 * percentile(flood.quiet, 0.5),
+                                    "flooded_p50_ms": 1000 * percentile(flood.flooded, 0.5),
+                                    "ratio_p50": flood.ratio(0.5), "ratio_p99": flood.ratio(0.99),
+                                    "logins": flood.logins, "errors": flood.errors}
         for name, url in databases if not args.skip_scale else ():
             entry = results["databases"].setdefault(name, {})
             print(f"\n== {name}: scale (load average {load_average()})")

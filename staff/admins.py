@@ -10,6 +10,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,17 +35,23 @@ CLIENT_LIMIT = 20
 MIN_PASSWORD_LENGTH = 10
 MAX_USERNAME_LENGTH = 80
 MAX_CLIENT_LENGTH = 64
-# Checked when there is no real hash to check (an unknown username, a throttled client), so that
-# every refusal costs the same time as a wrong password.
+# Checked when there is no real hash to check (an unknown username), so that it costs the same
+# time as a wrong password.
 _NO_ADMIN_HASH = generate_password_hash(secrets.token_urlsafe(16))
+# A web process checks one password at a time; a login that finds another being checked is
+# asked to try again a moment later, and the other threads stay free for the phone line.
+_ONE_CHECK_AT_A_TIME = threading.Lock()
+BUSY_RETRY = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
 class LoginAttempt:
-    """What became of a login: the admin, or a refusal; `retry_after` when the client is throttled."""
+    """What became of a login: the admin, or a refusal; `retry_after` when the client is held back
+    (`busy`: only because another login was being checked at that moment)."""
 
     admin: AdminUser | None
     retry_after: datetime | None = None
+    busy: bool = False
 
 
 def create_admin(session: Session, username: str, password: str, now: datetime) -> AdminUser:
@@ -76,21 +83,28 @@ def _throttled_until(session: Session, client: str, username: str, now: datetime
 
 
 def log_in(session: Session, username: str, password: str, now: datetime, client: str = "cli") -> LoginAttempt:
-    """Check a login from `client` (its address); every refusal takes the time of one password check.
+    """Check a login from `client` (its address).
 
-    The password is checked outside any transaction: on SQLite a transaction holds the one
-    write lock, and the phone line's webhooks must not wait for a hash. A failure is then
-    recorded in a short transaction of its own; a success clears that client's failures for
-    the account.
+    A held-back client is answered at once, without a password check: the answer says only
+    what it already knows. Otherwise exactly one password check runs, whether the username
+    exists or not, so a wrong username costs the time a wrong password does. It runs outside
+    any transaction (on SQLite a transaction holds the one write lock the phone line's webhooks
+    need), and in one web thread at a time (`_ONE_CHECK_AT_A_TIME`): a flood of guesses never
+    takes the threads that answer calls. A failure is then recorded in a short transaction of
+    its own; a success clears that client's failures for the account.
     """
     username, client = username.strip()[:MAX_USERNAME_LENGTH], client[:MAX_CLIENT_LENGTH]
     retry_after = _throttled_until(session, client, username, now)
     found = session.execute(select(AdminUser.id, AdminUser.password_hash).where(AdminUser.username == username)).first()
     session.rollback()  # end the reads (on SQLite, give back the write lock) before the slow part
-    right = check_password_hash(found.password_hash if found and retry_after is None else _NO_ADMIN_HASH, password)
-    right = right and found is not None and retry_after is None
     if retry_after is not None:
         return LoginAttempt(None, retry_after)
+    if not _ONE_CHECK_AT_A_TIME.acquire(blocking=False):
+        return LoginAttempt(None, now + BUSY_RETRY, busy=True)
+    try:
+        right = check_password_hash(found.password_hash if found else _NO_ADMIN_HASH, password) and found is not None
+    finally:
+        _ONE_CHECK_AT_A_TIME.release()
     if not right:
         session.add(LoginFailure(client=client, username=username, at=now))
         session.commit()

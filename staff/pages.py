@@ -40,7 +40,10 @@ def login() -> Any:
     attempt = log_in(db(), username, request.form.get("password", ""), current_clock(), request.remote_addr or "")
     admin = attempt.admin
     if admin is None:
-        if attempt.retry_after is not None:
+        if attempt.busy:
+            flash("Another login is being checked right now. Try again in a moment.", "error")
+            status = 429
+        elif attempt.retry_after is not None:
             flash(Markup("Too many failed logins from here. Try again after {}.").format(when(attempt.retry_after)),
                   "error")
             status = 429
