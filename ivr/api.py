@@ -23,6 +23,14 @@ bp = Blueprint("calls_api", __name__, url_prefix="/api")
 handle_api_errors(bp)
 
 
+def answered_by(call: CallLog) -> dict[str, Any] | None:
+    """Who took the call, as a contact: `id` (null for the fallback number or a customer), `name`, `phone`."""
+    if call.accepted_target is None or call.outcome not in ("connected", "fallback"):
+        return None
+    target = call.targets[call.accepted_target]
+    return {"id": target.get("contact_id"), "name": target["name"], "phone": target["phone"]}
+
+
 def call_json(call: CallLog) -> dict[str, Any]:
     """A call as the REST API shows it, its steps included."""
     return {
@@ -34,7 +42,7 @@ def call_json(call: CallLog) -> dict[str, Any]:
         "ended_at": call.ended_at.isoformat() if call.ended_at else None,
         "duration": call.duration,
         "ticket": call.ticket.number if call.ticket else None,
-        "answered_by": call.answered_by,
+        "answered_by": answered_by(call),
         "outcome": call.outcome,
         "events": [{"at": e.at.isoformat(), "kind": e.kind, "detail": e.detail} for e in call.events],
     }

@@ -110,6 +110,9 @@ def customer_call_ended(session: Session, call: CallLog, ticket: Ticket, enginee
     if connected:
         call.outcome = "connected"
         call.answered_by = f"the customer ({ticket.callback_number})"
+        # Who the callback rang, kept as a line call keeps its engineers, so the API names them alike.
+        call.targets = [{"contact_id": None, "name": "the customer", "phone": ticket.callback_number}]
+        call.accepted_target = 0
         records.note(ticket, now, "callback", f"{engineer} called the customer back ({duration or 0} s)")
         records.record_first_response(ticket, now, engineer, "called the customer back")
         response.say(prompts.CALLBACK_DONE)

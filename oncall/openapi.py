@@ -203,7 +203,10 @@ def document() -> dict[str, Any]:
                     "call_sid": {"type": "string"}, "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
                     "status": {"type": "string"}, "started_at": TIME, "ended_at": NULLABLE_TIME,
                     "duration": {"type": ["integer", "null"]}, "ticket": {"type": ["integer", "null"]},
-                    "answered_by": {"type": ["string", "null"]},
+                    "answered_by": {"type": ["object", "null"], "required": ["id", "name", "phone"], "properties": {
+                        "id": {"type": ["integer", "null"], "description": "the contact; null for the fallback "
+                                                                           "number or a customer called back"},
+                        "name": {"type": "string"}, "phone": {"type": ["string", "null"]}}},
                     "outcome": {"type": ["string", "null"],
                                 "enum": ["connected", "voicemail", "status_lookup", "abandoned", "fallback", None]},
                     "events": {"type": "array", "items": EVENT}}},

@@ -341,14 +341,16 @@ def on_duty_at(
     has members.
     """
     at = _as_utc(at, "at")
-    winner = _winning_override(_usable_overrides(overrides), at)
+    usable = _usable_overrides(overrides)
+    winner = _winning_override(usable, at)
     rotation = _rotation_shift(plan, at)
     if winner is not None:
+        start, end = _winning_span(usable, winner, at)
         return Duty(
             on_duty=winner.contact,
             escalation=_override_escalation(plan, rotation, winner.contact),
-            shift_start=_as_utc(winner.start, "override start"),
-            shift_end=_as_utc(winner.end, "override end"),
+            shift_start=start,
+            shift_end=end,
             override=True,
         )
     if rotation is None:
@@ -442,6 +444,16 @@ def _usable_overrides(overrides: Iterable[OverridePlan] | None) -> list[Override
 def _winning_override(overrides: list[OverridePlan], at: datetime) -> OverridePlan | None:
     in_force = [o for o in overrides if o.start <= at < o.end]
     return max(in_force, key=lambda o: (o.start, o.id), default=None)
+
+
+def _winning_span(overrides: list[OverridePlan], winner: OverridePlan, at: datetime) -> tuple[datetime, datetime]:
+    """Around ``at``, the stretch in which ``winner`` is the override in force: its own bounds,
+    cut where a later-starting override took over before ``at`` or takes over after it."""
+    rank = (winner.start, winner.id)
+    beating = [o for o in overrides if (o.start, o.id) > rank and o.start < winner.end]
+    start = max([_as_utc(winner.start, "override start")] + [o.end for o in beating if o.end <= at])
+    end = min([_as_utc(winner.end, "override end")] + [o.start for o in beating if o.start > at])
+    return start, end
 
 
 def _rotation_shift(

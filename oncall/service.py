@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -137,11 +137,13 @@ def duty_at(session: Session, at: datetime) -> Duty:
     # those that cut the rotation's shift around it.
     shift = on_duty_at(plan, (), at)
     window = (min(shift.shift_start or at, at), max(shift.shift_end or at, at))
-    overrides = [
-        OverridePlan(id=row.id, contact=_member(row), start=row.start, end=row.end)
-        for row in connection.execute(_OVERRIDES_BETWEEN, {"start": window[0], "end": window[1]})
-    ]
-    duty = on_duty_at(plan, [o for o in overrides if o.start <= at < o.end], at)
+    overrides = _overrides_between(connection, *window)
+    duty = on_duty_at(plan, overrides, at)
+    if duty.override and duty.shift_start and duty.shift_end and (
+            duty.shift_start < window[0] or duty.shift_end > window[1]):
+        # An override reaching past the rotation's shift: read what else overlaps it, so that a
+        # later-starting override cuts its stretch there too.
+        duty = on_duty_at(plan, _overrides_between(connection, duty.shift_start, duty.shift_end), at)
     if duty.override or rotation is None or duty.shift_start is None:
         return duty
     # The stretch this person is on duty is also cut by overrides before and after `at`,
@@ -158,6 +160,11 @@ def duty_at(session: Session, at: datetime) -> Duty:
         elif override.end <= at:
             start = max(start, override.end)
     return replace(duty, shift_start=start, shift_end=end)
+
+
+def _overrides_between(connection: Any, start: datetime, end: datetime) -> list[OverridePlan]:
+    return [OverridePlan(id=row.id, contact=_member(row), start=row.start, end=row.end)
+            for row in connection.execute(_OVERRIDES_BETWEEN, {"start": start, "end": end})]
 
 
 def coverage_warnings(session: Session, now: datetime, fallback_number: str | None, region: str) -> list[str]:
@@ -345,7 +352,8 @@ def save_rotation(session: Session, fields: dict[str, Any], *, now: datetime, ac
     backups = fields.get("backups", 1)
     if not isinstance(backups, int) or isinstance(backups, bool) or not 0 <= backups <= MAX_BACKUPS:
         raise InvalidChange(f"backups must be a whole number from 0 to {MAX_BACKUPS}")
-    effective_from = parse_instant(fields["effective_from"], "effective_from") if fields.get("effective_from") else now
+    asked = parse_instant(fields["effective_from"], "effective_from") if fields.get("effective_from") else now
+    effective_from = to_the_second(asked, up=True)  # from the next whole second: nobody's past shift changes
     if effective_from < now:
         raise InvalidChange("a rotation change cannot take effect in the past")
 
@@ -403,6 +411,17 @@ def override_json(override: Override) -> dict[str, Any]:
             "end": override.end.isoformat()}
 
 
+def to_the_second(instant: datetime, *, up: bool = False) -> datetime:
+    """`instant` on a whole second (`up`: the next one, unless it is on one already).
+
+    Schedule instants are stored and stated to the second, as the calendar feeds state them
+    (RFC 5545 has no fractions), so every instant the API or a feed gives round-trips: a
+    `shift_end` given back as `at` lands in the next shift.
+    """
+    whole = instant.replace(microsecond=0)
+    return whole + timedelta(seconds=1) if up and whole != instant else whole
+
+
 def parse_instant(value: Any, name: str) -> datetime:
     """An ISO 8601 time with a UTC offset; InvalidChange otherwise."""
     if not isinstance(value, str):
@@ -430,7 +449,8 @@ def add_override(session: Session, fields: dict[str, Any], *, now: datetime, act
         raise InvalidChange(f"there is no contact {contact_id}")
     if not contact.active:
         raise InvalidChange(f"{contact.name} is inactive; activate them before they cover a shift")
-    start, end = parse_instant(fields.get("start"), "start"), parse_instant(fields.get("end"), "end")
+    start = to_the_second(parse_instant(fields.get("start"), "start"))
+    end = to_the_second(parse_instant(fields.get("end"), "end"), up=True)  # covers at least what was asked
     if end <= start:
         raise InvalidChange("an override must end after it starts")
     if end <= now:

@@ -254,6 +254,9 @@ def test_the_fallback_line_answering_connects_the_call(make_app, session: Sessio
     row = the_call(session, record)
     assert row.outcome == "fallback" and row.answered_by == f"the fallback line ({FALLBACK})"
     assert the_ticket(session).first_response_at is None
+    from ivr.api import answered_by
+
+    assert answered_by(row) == {"id": None, "name": "the fallback line", "phone": FALLBACK}
 
 
 def test_the_fallback_lines_own_voicemail_does_not_swallow_the_call(make_app, session: Session, team: Team, call) -> None:

@@ -71,7 +71,7 @@ def test_a_call_through_the_phone_shows_its_steps_its_ticket_and_who_answered(
     assert shown["call_sid"] == record.call_sid
     assert shown["from"] == CALLER and shown["to"] == SUPPORT_NUMBER
     assert shown["status"] == "completed" and shown["outcome"] == "connected"
-    assert shown["answered_by"] == f"Priya Raman ({PRIYA})"
+    assert shown["answered_by"] == {"id": team.priya.id, "name": "Priya Raman", "phone": PRIYA}
     assert shown["ticket"] == 10001
     assert at(shown["started_at"]) == clock.now and at(shown["ended_at"]) == clock.now
     assert shown["duration"] == record.duration

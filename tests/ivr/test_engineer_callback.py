@@ -16,6 +16,7 @@ from tickets.outbox import TwilioSender, send_due
 from tickets.records import open_ticket
 from core.calendar import business_calendar
 from tickets.sla import Severity
+from staff.tokens import issue_api_token
 from tests.support import AUTH_TOKEN, PRIYA, PUBLIC_BASE, SUPPORT_NUMBER, Team
 
 CUSTOMER = "+12125550147"
@@ -80,6 +81,9 @@ def test_a_connected_callback_is_the_first_response_and_both_legs_are_logged(cli
     assert call.outcome == "connected" and call.ticket_id == ticket.id and call.ended_at is not None
     assert [e.kind for e in call.events] == ["callback_started", "dial", "dial_result", "status"]
     assert "DialCallSid=" in call.events[2].detail
+    token = issue_api_token(session, "tests", clock.now)
+    shown = client.get(f"/api/calls/{record.call_sid}", headers={"Authorization": f"Bearer {token}"}).json
+    assert shown["answered_by"] == {"id": None, "name": "the customer", "phone": CUSTOMER}
 
 
 def test_an_unanswered_callback_is_noted_and_is_not_a_response(client, session: Session, team: Team, clock) -> None:

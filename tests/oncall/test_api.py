@@ -273,6 +273,38 @@ def test_oncall_answers_for_any_time_with_shift_bounds(api, team: Team) -> None:
     assert [c["name"] for c in body["escalation"]] == ["Ana Souza"]
 
 
+def test_walking_the_schedule_from_each_shift_end_never_loops_after_changes_within_a_second(
+        api, client, team: Team, clock) -> None:
+    """Contract §7: an instant the API gives, given back as `at`, lands in the next shift, and the
+    calendar feed states the same instants."""
+    from urllib.parse import quote
+
+    import icalendar
+
+    clock.set(datetime(2026, 11, 26, 6, 42, 6, 250_000, tzinfo=UTC))
+    rotation = api.get("/api/rotation").json
+    body = {k: rotation[k] for k in ("timezone", "handoff", "shift", "members", "backups")}
+    assert api.put("/api/rotation", json={**body, "members": body["members"][::-1]}).status_code == 200
+    clock.advance(seconds=0.3)
+    start = clock.now.isoformat()
+    end = (clock.now + timedelta(seconds=28)).isoformat()
+    assert api.post("/api/overrides", json={"contact_id": team.ana.id, "start": start, "end": end}).status_code == 201
+    clock.advance(seconds=0.3)
+    assert api.put("/api/rotation", json=body).status_code == 200
+
+    at, bounds = clock.now.isoformat(), []
+    for _ in range(8):
+        duty = api.get(f"/api/oncall?at={quote(at)}").json
+        assert datetime.fromisoformat(duty["shift_end"]) > datetime.fromisoformat(at), f"stuck at {at}"
+        bounds.append((duty["shift_start"], duty["shift_end"]))
+        at = duty["shift_end"]
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:])), f"each shift starts where the last ended: {bounds}"
+    assert all(datetime.fromisoformat(t).microsecond == 0 for pair in bounds for t in pair), "to the second"
+    feed = icalendar.Calendar.from_ical(client.get(rotation["calendar_url"].split("localhost", 1)[1]).data)
+    stated = {e.decoded("dtstart").astimezone(UTC) for e in feed.walk("VEVENT")}
+    assert {datetime.fromisoformat(start) for start, _ in bounds[1:]} <= stated, "the feed states the same instants"
+
+
 @pytest.mark.parametrize("at", ["yesterday", "2026-12-01T12:00", "2026-13-01T00:00:00Z"])
 def test_oncall_with_a_bad_time_gets_a_4xx(api, team: Team, at: str) -> None:
     response = api.get(f"/api/oncall?at={at}")

@@ -341,7 +341,10 @@ def test_overlapping_overrides_the_latest_start_wins_then_the_earlier_one_resume
     assert inside.on_duty == DAN
     assert (inside.shift_start, inside.shift_end) == (utc(2026, 1, 6, 17), utc(2026, 1, 6, 23))
     assert after.on_duty == CAT
-    assert (after.shift_start, after.shift_end) == (utc(2026, 1, 6, 5), utc(2026, 1, 8, 5))
+    # Cat's stretch starts again where Dan's ended, so that walking from each shift_end moves on.
+    assert (after.shift_start, after.shift_end) == (utc(2026, 1, 6, 23), utc(2026, 1, 8, 5))
+    before = on_duty_at(plan, [short_cover, long_cover], ny(2026, 1, 6, 9))
+    assert before.on_duty == CAT and (before.shift_start, before.shift_end) == (utc(2026, 1, 6, 5), utc(2026, 1, 6, 17))
 
 
 @pytest.mark.parametrize("order", [(0, 1), (1, 0)])
