@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.limits import EARLIEST_YEAR, LATEST_YEAR
+from web.api import MAX_OFFSET, MAX_PAGE_SIZE
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with a UTC offset"}
+# A time a client sends: the server refuses years outside these (typing mistakes, and past them
+# datetime arithmetic overflows).
+TIME_INPUT = {**TIME, "description": f"ISO 8601 with a UTC offset, in the years {EARLIEST_YEAR + 1} to "
+                                     f"{LATEST_YEAR - 1}",
+              "pattern": r"^(197[1-9]|19[89]\d|20\d\d|21\d\d)-"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 E164 = {"type": "string", "pattern": r"^\+[1-9]\d{1,14}$", "description": "E.164; national numbers are read in PHONE_REGION"}
 EVENT = {"type": "object", "properties": {"at": TIME, "kind": {"type": "string"}, "detail": {"type": "string"}}}
 PAGE = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 50}},
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
     {"name": "total", "in": "query", "description": "count every matching row into `total`",
      "schema": {"type": "boolean", "default": False}},
 ]
@@ -100,7 +108,7 @@ def document() -> dict[str, Any]:
             },
             "/api/oncall": {
                 "get": {"summary": "Who is on duty at a time (default now)",
-                        "parameters": [{"name": "at", "in": "query", "schema": TIME}],
+                        "parameters": [{"name": "at", "in": "query", "schema": TIME_INPUT}],
                         "responses": {"200": _answer("who is on duty", _ref("OnCall")), **_errors(400, 422)}},
             },
             "/api/tickets": {
@@ -157,14 +165,17 @@ def document() -> dict[str, Any]:
                     "shift": _ref("Shift"), "members": {"type": "array", "items": {"type": "integer"}},
                     "backups": {"type": "integer"}, "effective_from": NULLABLE_TIME,
                     "calendar_url": {"type": "string", "format": "uri", "readOnly": True}}},
-                "RotationInput": {"type": "object", "required": ["timezone", "handoff", "shift", "members"], "properties": {
+                "RotationInput": {"type": "object", "required": ["timezone", "handoff", "shift", "members"],
+                                  "additionalProperties": False, "properties": {
                     "timezone": {"type": "string"}, "handoff": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d$"},
                     "shift": _ref("Shift"), "members": {"type": "array", "items": {"type": "integer"}},
-                    "backups": {"type": "integer", "minimum": 0, "maximum": 10}, "effective_from": TIME}},
+                    "backups": {"type": "integer", "minimum": 0, "maximum": 10}, "effective_from": TIME_INPUT,
+                    "calendar_url": {"type": "string", "description": "ignored (read-only), so a GET's answer may be sent back"}}},
                 "Override": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "contact_id": {"type": "integer"}, "start": TIME, "end": TIME}},
-                "OverrideInput": {"type": "object", "required": ["contact_id", "start", "end"], "properties": {
-                    "contact_id": {"type": "integer"}, "start": TIME, "end": TIME}},
+                "OverrideInput": {"type": "object", "required": ["contact_id", "start", "end"],
+                                  "additionalProperties": False, "properties": {
+                    "contact_id": {"type": "integer"}, "start": TIME_INPUT, "end": TIME_INPUT}},
                 "Member": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "name": {"type": "string"}, "phone": E164,
                     "email": {"type": ["string", "null"]}, "active": {"type": "boolean"}}},
@@ -183,11 +194,12 @@ def document() -> dict[str, Any]:
                     "resolved_at": NULLABLE_TIME, "call_sid": {"type": ["string", "null"]},
                     "recording_url": {"type": ["string", "null"]}, "transcript": {"type": ["string", "null"]},
                     "events": {"type": "array", "items": EVENT}}},
-                "TicketInput": {"type": "object", "required": ["severity"], "properties": {
+                "TicketInput": {"type": "object", "required": ["severity"], "additionalProperties": False, "properties": {
                     "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},
-                    "description": {"type": "string"}, "caller_number": {"type": "string"},
-                    "callback_number": {"type": "string"}}},
-                "TicketChange": {"type": "object", "properties": {
+                    "description": {"type": ["string", "null"]},
+                    "caller_number": {"type": ["string", "null"], "description": "empty or null: none"},
+                    "callback_number": {"type": ["string", "null"], "description": "empty or null: none"}}},
+                "TicketChange": {"type": "object", "additionalProperties": False, "properties": {
                     "status": {"type": "string", "enum": ["open", "acknowledged", "resolved"]},
                     "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},
                     "description": {"type": "string"}, "callback_number": {"type": ["string", "null"]}}},

@@ -28,3 +28,31 @@ def test_every_schema_reference_resolves(client) -> None:
     text = str(document)
     for name in set(re.findall(r"#/components/schemas/(\w+)", text)):
         assert name in document["components"]["schemas"], name
+
+
+def test_the_document_states_the_limits_the_server_enforces(client, session, clock) -> None:
+    from staff.tokens import issue_api_token
+
+    document = client.get("/api/openapi.json").json
+    headers = {"Authorization": f"Bearer {issue_api_token(session, 'tests', clock.now)}"}
+    offset = next(p for p in document["paths"]["/api/calls"]["get"]["parameters"] if p["name"] == "offset")["schema"]
+    assert client.get(f"/api/calls?offset={offset['maximum']}", headers=headers).status_code == 200
+    assert client.get(f"/api/calls?offset={offset['maximum'] + 1}", headers=headers).status_code == 400
+    at = document["paths"]["/api/oncall"]["get"]["parameters"][0]["schema"]
+    for year, allowed in [("1970", False), ("1971", True), ("2199", True), ("2200", False)]:
+        assert bool(re.match(at["pattern"], f"{year}-01-01T00:00:00Z")) is allowed
+        answered = client.get(f"/api/oncall?at={year}-06-01T00:00:00Z", headers=headers).status_code
+        assert (answered == 200) is allowed, (year, answered)
+
+
+def test_bodies_that_refuse_unknown_fields_say_so(client, session, clock) -> None:
+    from staff.tokens import issue_api_token
+
+    document = client.get("/api/openapi.json").json
+    headers = {"Authorization": f"Bearer {issue_api_token(session, 'tests', clock.now)}"}
+    schemas = document["components"]["schemas"]
+    for name, method, path in [("TicketInput", "post", "/api/tickets"), ("OverrideInput", "post", "/api/overrides"),
+                               ("ContactInput", "post", "/api/contacts"), ("RotationInput", "put", "/api/rotation")]:
+        assert schemas[name]["additionalProperties"] is False, name
+        refused = getattr(client, method)(path, json={"surprise": 1}, headers=headers)
+        assert refused.status_code == 422 and "surprise" in refused.json["error"], (name, refused.json)
