@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, url_for
 from sqlalchemy import select
 
 from core.clock import current_clock
@@ -21,7 +21,7 @@ from oncall.schedule import Member
 from oncall.service import InvalidChange, NotFound, contact_json, override_json, parse_instant, rotation_json
 from staff.audit import current_actor
 from staff.tokens import api_token_required
-from web.api import count_of, handle_api_errors, json_body, page, page_args, path_id
+from web.api import ApiError, count_of, handle_api_errors, json_body, page, page_args, path_id, query_value
 
 bp = Blueprint("oncall_api", __name__, url_prefix="/api")
 handle_api_errors(bp, invalid=(InvalidChange,), missing=(NotFound,))
@@ -112,7 +112,10 @@ def list_overrides() -> Response:
     """Overrides, soonest first; `?all=1` includes those that have ended."""
     args = page_args()
     query = select(Override)
-    if request.args.get("all") not in {"1", "true"}:
+    every = (query_value("all") or "false").lower()
+    if every not in {"1", "true", "0", "false"}:
+        raise ApiError(400, "all must be true or false (1 or 0)")
+    if every in {"0", "false"}:
         query = query.where(Override.end > current_clock())
     rows, more = rows_and_more(db(), query.order_by(Override.start, Override.id), args.limit, args.offset)
     return page([override_json(o) for o in rows], args, more, count_of(db(), query, args))
@@ -138,7 +141,8 @@ def delete_override(raw_id: str) -> tuple[str, int]:
 @api_token_required
 def oncall() -> Response:
     """Who is on duty at `at` (default now), who comes next, and the shift's bounds."""
-    at = parse_instant(request.args["at"], "at") if request.args.get("at") else current_clock()
+    asked = query_value("at")
+    at = parse_instant(asked, "at") if asked is not None else current_clock()
     duty = service.duty_at(db(), at)
     return jsonify(
         at=at.isoformat(),

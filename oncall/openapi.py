@@ -97,7 +97,8 @@ def document() -> dict[str, Any]:
             },
             "/api/overrides": {
                 "get": {"summary": "Overrides that have not ended (all=1: every one)",
-                        "parameters": PAGE + [{"name": "all", "in": "query", "schema": {"type": "string", "enum": ["1", "true"]}}],
+                        "parameters": PAGE + [{"name": "all", "in": "query", "schema": {
+                            "type": "string", "enum": ["1", "true", "0", "false"], "default": "false"}}],
                         "responses": {"200": _answer("a page of overrides", _page_of("Override")), **_errors(400)}},
                 "post": {"summary": "Put a contact on duty for a while", "requestBody": _body("OverrideInput"),
                          "responses": {"201": _answer("the override", _ref("Override")), **_errors(400, 422)}},
@@ -114,8 +115,10 @@ def document() -> dict[str, Any]:
             "/api/tickets": {
                 "get": {"summary": "List tickets, newest first",
                         "parameters": PAGE + [
-                            {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "acknowledged", "resolved"]}},
-                            {"name": "severity", "in": "query", "schema": {"type": "string", "enum": ["critical", "high", "normal", "low"]}},
+                            {"name": "status", "in": "query", "description": "several: comma separated or repeated; "
+                             "empty: any", "schema": {"type": "string", "enum": ["open", "acknowledged", "resolved", ""]}},
+                            {"name": "severity", "in": "query", "description": "several: comma separated or repeated; "
+                             "empty: any", "schema": {"type": "string", "enum": ["critical", "high", "normal", "low", ""]}},
                         ],
                         "responses": {"200": _answer("a page of tickets", _page_of("Ticket")), **_errors(400)}},
                 "post": {"summary": "Open a ticket", "requestBody": _body("TicketInput"),

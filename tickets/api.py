@@ -29,7 +29,7 @@ from tickets.models import STATUSES, Notification, Ticket
 from tickets.sla import Severity, parse_severity
 from staff.audit import current_actor
 from staff.tokens import api_token_required
-from web.api import ApiError, count_of, handle_api_errors, json_body, page, page_args
+from web.api import ApiError, count_of, handle_api_errors, json_body, page, page_args, query_value
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api")
 handle_api_errors(bp, invalid=(InvalidTicketChange,), missing=(TicketNotFound,))
@@ -148,8 +148,9 @@ def list_notifications() -> Response:
     """Every message the line sent or will send, newest first; `?ticket=<number>` for one ticket's."""
     args = page_args()
     query = select(Notification)
-    if request.args.get("ticket"):
-        ticket = service.get_ticket(db(), request.args["ticket"])
+    number = query_value("ticket")
+    if number is not None:
+        ticket = service.get_ticket(db(), number)
         query = query.where(Notification.ticket_id == ticket.id)
     ordered = query.options(selectinload(Notification.ticket)).order_by(Notification.created_at.desc(), Notification.id.desc())
     rows, more = rows_and_more(db(), ordered, args.limit, args.offset)

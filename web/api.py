@@ -127,6 +127,18 @@ def _refuse_unsized_bodies_over_the_limit() -> None:
         raise RequestEntityTooLarge()
 
 
+def query_value(name: str) -> str | None:
+    """A query parameter's one value, or None when it is left out; given empty or twice is a 400."""
+    values = request.args.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ApiError(400, f"give {name} once")
+    if not values[0].strip():
+        raise ApiError(400, f"{name} is empty: give a value, or leave it out")
+    return values[0]
+
+
 @dataclass(frozen=True)
 class PageArgs:
     """What a list request asks for: a window of rows, and whether to count them all."""
