@@ -34,6 +34,7 @@ import ivr.webhooks
 import oncall.pages
 import oncall.api
 import oncall.calendar
+import oncall.openapi
 import staff.pages
 import tickets.api
 import tickets.pages
@@ -115,7 +116,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     web.pages.init_app(app, home_zone=oncall.pages.rotation_zone_name)
     for blueprint in PAGE_BLUEPRINTS:
         app.register_blueprint(blueprint)
-    web.api.init_app(app)
+    web.api.init_app(app, query_parameters=oncall.openapi.query_parameters())
     web.headers.init_app(app, https=settings.served_over_https)
     app.add_url_rule("/healthz", "healthz", _health)
 

@@ -228,3 +228,15 @@ def document() -> dict[str, Any]:
             },
         },
     }
+
+
+def query_parameters() -> dict[tuple[str, str], frozenset[str]]:
+    """The query parameters each call takes, by path and method, as this document states them."""
+    taken = {}
+    for path, item in document()["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                names = [p["name"] for p in [*item.get("parameters", []), *operation.get("parameters", [])]
+                         if p["in"] == "query"]
+                taken[(path, method.upper())] = frozenset(names)
+    return taken

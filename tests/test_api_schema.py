@@ -1,11 +1,10 @@
 """The REST API against its own OpenAPI document, with Schemathesis: every operation with
-generated requests that fit the document, under every check Schemathesis has but one
+generated requests that fit the document and requests that do not, then sequences of calls
+that follow each other (the stateful phase), under every check Schemathesis has but one
 (`schemathesis.toml` says which, and which refusals a schema cannot express).
 
 A failure is the server doing what the document does not say: a 5xx, an answer outside its
-schema, a schema-valid request refused. Requests that do not fit the document and the
-stateful phase are not run yet: the API ignores query parameters it does not know, which
-Schemathesis counts as accepting what the schema forbids.
+schema, a request the schema forbids that is accepted, or one it allows that is refused.
 """
 
 from __future__ import annotations
@@ -21,8 +20,13 @@ from staff.tokens import issue_api_token
 EXAMPLES = 25  # per operation and mode: enough to find a gap, few enough for CI's minutes
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
-OPERATIONS = [(path, method.upper()) for path, item in document()["paths"].items()
+PATHS = document()["paths"]
+OPERATIONS = [(path, method.upper()) for path, item in PATHS.items()
               for method in item if method in {"get", "post", "put", "patch", "delete"}]
+# Requests that do not fit need something to get wrong: a parameter or a body.
+CASES = [(path, method, mode) for path, method in OPERATIONS for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+         if mode is GenerationMode.POSITIVE or PATHS[path].get("parameters")
+         or {"parameters", "requestBody"} & set(PATHS[path][method.lower()])]
 
 
 @pytest.fixture
@@ -30,14 +34,26 @@ def bearer(session, clock) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_api_token(session, 'schemathesis', clock.now)}"}
 
 
-@pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m} {p}" for p, m in OPERATIONS])
-def test_every_operation_answers_as_its_document_says(app, bearer, team, path: str, method: str) -> None:
+@pytest.mark.parametrize(("path", "method", "mode"), CASES,
+                         ids=[f"{m} {p} {'fits' if g is GenerationMode.POSITIVE else 'does not fit'}"
+                              for p, m, g in CASES])
+def test_every_operation_answers_as_its_document_says(app, bearer, team, path: str, method: str,
+                                                      mode: GenerationMode) -> None:
     operation = schemathesis.openapi.from_wsgi("/api/openapi.json", app)[path][method]
 
-    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    @given(case=operation.as_strategy(generation_mode=mode))
     @SETTINGS
     def answers_as_documented(case) -> None:
         case.call_and_validate(headers=bearer)
 
     answers_as_documented()
 
+
+def test_sequences_of_calls_answer_as_the_document_says(app, bearer, team) -> None:
+    machine = schemathesis.openapi.from_wsgi("/api/openapi.json", app).as_state_machine()
+
+    class WithToken(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case):  # type: ignore[no-untyped-def]
+            return {"headers": bearer}
+
+    WithToken.run(settings=settings(SETTINGS, stateful_step_count=6))

@@ -7,6 +7,8 @@ Errors are `{"error": "..."}` with a 4xx status; lists are pages of `limit` rows
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,11 +103,35 @@ def handle_api_errors(blueprint: Blueprint, *, invalid: tuple[type[Exception], .
         return json_error(error.code or 400, error.description or error.name)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, query_parameters: Mapping[tuple[str, str], frozenset[str]] | None = None) -> None:
     """Every HTTP error under /api (an unknown URL or method, a body over the size limit…)
-    answers in the API's shape; a body sent without a length is held to the same limit."""
+    answers in the API's shape; a body sent without a length is held to the same limit.
+
+    `query_parameters` names, by documented path and method, the query parameters each call
+    takes (the OpenAPI document's); any other is refused with a 400 that names them.
+    """
     app.register_error_handler(HTTPException, _api_errors_in_json)
     app.before_request(_refuse_unsized_bodies_over_the_limit)
+    if query_parameters is not None:
+        app.before_request(lambda: _refuse_unknown_query_parameters(query_parameters))
+
+
+def documented_path(rule: str) -> str:
+    """A Flask URL rule as the OpenAPI document writes its path: `/api/contacts/<raw_id>` is
+    `/api/contacts/{id}`."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule).replace("{raw_id}", "{id}")
+
+
+def _refuse_unknown_query_parameters(taken: Mapping[tuple[str, str], frozenset[str]]) -> Response | None:
+    if request.url_rule is None or not request.path.startswith("/api/"):
+        return None
+    allowed = taken.get((documented_path(request.url_rule.rule), request.method))
+    unknown = sorted(set(request.args) - allowed) if allowed is not None else []
+    if not unknown:
+        return None
+    names = ", ".join(repr(clipped(name, 40)) for name in unknown[:5])
+    return json_error(400, f"unknown query parameters {names}; this call takes "
+                           f"{', '.join(sorted(allowed or ())) or 'none'}")
 
 
 def _api_errors_in_json(error: HTTPException) -> Any:

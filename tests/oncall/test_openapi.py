@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from web.api import documented_path
+
 
 def test_the_openapi_document_names_exactly_the_api_routes_and_methods(app, client) -> None:
     document = client.get("/api/openapi.json").json
@@ -15,7 +17,7 @@ def test_the_openapi_document_names_exactly_the_api_routes_and_methods(app, clie
         if method in {"get", "post", "put", "patch", "delete"}
     }
     served = {
-        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule).replace("{raw_id}", "{id}"), method)
+        (documented_path(rule.rule), method)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/")
         for method in rule.methods - {"HEAD", "OPTIONS"}
@@ -56,3 +58,14 @@ def test_bodies_that_refuse_unknown_fields_say_so(client, session, clock) -> Non
         assert schemas[name]["additionalProperties"] is False, name
         refused = getattr(client, method)(path, json={"surprise": 1}, headers=headers)
         assert refused.status_code == 422 and "surprise" in refused.json["error"], (name, refused.json)
+
+
+def test_a_query_parameter_a_call_does_not_take_is_refused_naming_those_it_does(client, session, clock) -> None:
+    from staff.tokens import issue_api_token
+
+    headers = {"Authorization": f"Bearer {issue_api_token(session, 'tests', clock.now)}"}
+    refused = client.get("/api/contacts?limit=5&colour=blue", headers=headers)
+    assert refused.status_code == 400 and refused.json["error"] == (
+        "unknown query parameters 'colour'; this call takes limit, offset, total")
+    assert client.get("/api/rotation?at=now", headers=headers).json["error"].endswith("this call takes none")
+    assert client.get("/api/contacts?limit=5&total=true", headers=headers).status_code == 200
