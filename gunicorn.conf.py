@@ -17,6 +17,9 @@ _database = os.environ.get("DATABASE_URL", "")  # unset: the embedded SQLite def
 _on_postgresql = _database.startswith(("postgres://", "postgresql"))
 
 workers = int(os.environ.get("WEB_CONCURRENCY") or (2 if _on_postgresql else 1))
+# Gunicorn answers a request line over this itself, in plain text; up to it the line does,
+# so an API client sent a URL over MAX_URL_LENGTH (web/api.py) gets its 414 in JSON.
+limit_request_line = 8190
 # The control socket (`gunicornc`) lives with this line's own files, so two lines on one
 # host, or a line and another gunicorn app, never share one.
 control_socket = os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance", "gunicorn.ctl")

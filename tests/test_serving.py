@@ -134,3 +134,10 @@ def test_a_checkpoint_pass_copies_the_log_back_while_a_request_holds_the_write_l
 def test_gunicorns_control_socket_is_the_lines_own() -> None:
     socket = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["control_socket"]
     assert Path(socket).parent == ROOT / "instance", "not $HOME/.gunicorn, which every gunicorn app on the host shares"
+
+
+def test_gunicorn_lets_long_request_lines_through_for_the_api_to_answer_in_json() -> None:
+    from web.api import MAX_URL_LENGTH
+
+    limit = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["limit_request_line"]
+    assert limit > MAX_URL_LENGTH + len("GET  HTTP/1.1"), "gunicorn would answer 414 itself, in plain text"

@@ -24,6 +24,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 # Past this an offset is a mistake, and past 2**63 the database cannot even take it.
 MAX_OFFSET = 10**9
+# Longer URLs are refused with a JSON 414 (gunicorn.conf.py lets through up to 8190 so the line can).
+MAX_URL_LENGTH = 4094
 
 
 class ApiError(Exception):
@@ -112,6 +114,7 @@ def init_app(app: Flask, query_parameters: Mapping[tuple[str, str], frozenset[st
     """
     app.register_error_handler(HTTPException, _api_errors_in_json)
     app.before_request(_refuse_unsized_bodies_over_the_limit)
+    app.before_request(_refuse_overlong_urls)
     if query_parameters is not None:
         app.before_request(lambda: _refuse_unknown_query_parameters(query_parameters))
 
@@ -120,6 +123,13 @@ def documented_path(rule: str) -> str:
     """A Flask URL rule as the OpenAPI document writes its path: `/api/contacts/<raw_id>` is
     `/api/contacts/{id}`."""
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule).replace("{raw_id}", "{id}")
+
+
+def _refuse_overlong_urls() -> Response | None:
+    url = request.environ.get("RAW_URI") or request.full_path
+    if request.path.startswith("/api/") and len(url) > MAX_URL_LENGTH:
+        return json_error(414, f"the URL has {len(url)} characters; at most {MAX_URL_LENGTH} are read")
+    return None
 
 
 def _refuse_unknown_query_parameters(taken: Mapping[tuple[str, str], frozenset[str]]) -> Response | None:

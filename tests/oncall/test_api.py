@@ -416,3 +416,8 @@ def test_oncall_shows_the_whole_contact(api, team: Team, session: Session) -> No
     session.commit()
     assert api.get("/api/oncall").json["on_duty"] == {
         "id": team.priya.id, "name": "Priya Raman", "phone": "+14155550101", "email": "priya@example.com", "active": True}
+
+
+def test_an_overlong_url_gets_a_json_414(api) -> None:
+    response = api.get("/api/contacts?limit=5&" + "x" * 5000 + "=1")
+    assert response.status_code == 414 and "at most 4094" in response.json["error"]
