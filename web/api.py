@@ -24,8 +24,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 # Past this an offset is a mistake, and past 2**63 the database cannot even take it.
 MAX_OFFSET = 10**9
-# Longer URLs are refused with a JSON 414 (gunicorn.conf.py lets through up to 8190 so the line can).
-MAX_URL_LENGTH = 4094
+# Longer URLs are refused with a JSON 414 (gunicorn.conf.py lets request lines up to 8190 through).
+MAX_URL_LENGTH = 8000
 
 
 class ApiError(Exception):
