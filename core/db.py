@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Select, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -98,6 +99,25 @@ def _create_private_file(path: str | None) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except (FileExistsError, FileNotFoundError):  # already there; or no folder, which SQLite reports itself
         pass
+
+
+class InsertUnlessPresent:
+    """`INSERT … ON CONFLICT (key) DO NOTHING [RETURNING column]` on `table`, built once in each
+    database's own dialect (each spells ON CONFLICT in its own module): one statement, and two
+    processes inserting the same key at once leave one row and neither fails."""
+
+    def __init__(self, table: Any, key: str, returning: Any = None) -> None:
+        self._returns = returning is not None
+        self._statements = {}
+        for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert)):
+            statement = insert(table).on_conflict_do_nothing(index_elements=[key])
+            self._statements[name] = statement.returning(returning) if self._returns else statement
+
+    def run(self, session: Session, row: dict[str, Any]) -> Any:
+        """Insert `row` in the session's transaction unless its key is taken; with `returning`,
+        that column of the new row, or None when the key was taken."""
+        result = session.connection().execute(self._statements[session.get_bind().dialect.name], row)
+        return result.scalar() if self._returns else None
 
 
 class PingWhenIdle:

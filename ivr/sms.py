@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from flask import Blueprint, Response, request
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
 from core.clock import current_clock
-from core.db import db
+from core.db import InsertUnlessPresent, db
 from core.settings import current_settings
 from ivr.signature import signed_by_twilio
 from ivr.models import InboundText
@@ -101,17 +98,10 @@ def _first_time(session: Session, message_sid: str | None, now: datetime) -> boo
     """Whether this text is new; it is recorded with whatever the command changes (same transaction)."""
     if message_sid is None:
         return True
-    insert = _INSERT_TEXT[session.get_bind().dialect.name]
-    return session.connection().scalar(insert, {"message_sid": message_sid, "received_at": now}) is not None
+    return _INSERT_TEXT.run(session, {"message_sid": message_sid, "received_at": now}) is not None
 
 
-def _insert_text(insert: Callable[..., Any]) -> Any:
-    return insert(InboundText.__table__).on_conflict_do_nothing(index_elements=["message_sid"]).returning(
-        InboundText.__table__.c.message_sid)
-
-
-# INSERT … ON CONFLICT (message_sid) DO NOTHING RETURNING, in each database's own dialect.
-_INSERT_TEXT = {"postgresql": _insert_text(postgresql.insert), "sqlite": _insert_text(sqlite.insert)}
+_INSERT_TEXT = InsertUnlessPresent(InboundText.__table__, "message_sid", returning=InboundText.__table__.c.message_sid)
 
 
 def obey(command: Command, contact: Contact, message_sid: str | None = None) -> str | None:

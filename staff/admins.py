@@ -95,7 +95,8 @@ def log_in(session: Session, username: str, password: str, now: datetime, client
     """
     username, client = username.strip()[:MAX_USERNAME_LENGTH], client[:MAX_CLIENT_LENGTH]
     retry_after = _throttled_until(session, client, username, now)
-    found = session.execute(select(AdminUser.id, AdminUser.password_hash).where(AdminUser.username == username)).first()
+    found = None if retry_after is not None else session.execute(
+        select(AdminUser.id, AdminUser.password_hash).where(AdminUser.username == username)).first()
     session.rollback()  # end the reads (on SQLite, give back the write lock) before the slow part
     if retry_after is not None:
         return LoginAttempt(None, retry_after)

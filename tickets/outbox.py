@@ -14,12 +14,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.db import InsertUnlessPresent
 from tickets import messages
 from tickets.models import Notification, TextPace, Ticket
 from tickets.sla import Severity
@@ -82,19 +82,10 @@ def enqueue(
         "channel": channel, "kind": kind, "status": "pending", "attempts": 0, "body": body, "created_at": now,
         "next_attempt_at": now, "dedupe_key": key,
     }
-    insert = _INSERT_IF_NEW[session.get_bind().dialect.name]
-    return session.connection().scalar(insert, row)
+    return _INSERT_IF_NEW.run(session, row)
 
 
-def _insert_if_new(insert: Callable[..., Any]) -> Any:
-    """`insert` is a dialect's own construct: each spells ON CONFLICT in its own module."""
-    return insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
-        Notification.__table__.c.id
-    )
-
-
-# INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, in each database's own dialect.
-_INSERT_IF_NEW = {"postgresql": _insert_if_new(postgresql.insert), "sqlite": _insert_if_new(sqlite.insert)}
+_INSERT_IF_NEW = InsertUnlessPresent(Notification.__table__, "dedupe_key", returning=Notification.__table__.c.id)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -131,8 +122,7 @@ def _outdated(row: Notification) -> bool:
 
 def _most_severe_first(row: Notification) -> tuple[bool, int, datetime, int]:
     """What would not wait first, then by the ticket's severity, then oldest first."""
-    severity = row.ticket.severity if row.ticket is not None else None
-    rank = SEVERITY_RANK.get(severity, len(SEVERITY_RANK)) if severity else len(SEVERITY_RANK)
+    rank = SEVERITY_RANK.get(row.ticket.severity if row.ticket is not None else "", len(SEVERITY_RANK))
     return not _urgent(row), rank, row.created_at, row.id
 
 
@@ -155,18 +145,12 @@ def _pace_of(session: Session, to_number: str) -> TextPace:
     The lock makes two workers that found texts for one engineer at once take turns, so the
     second sees the first's text and waits its minute.
     """
-    session.connection().execute(_INSERT_PACE[session.get_bind().dialect.name], {"to_number": to_number})
+    _INSERT_PACE.run(session, {"to_number": to_number})
     return session.scalars(select(TextPace).where(TextPace.to_number == to_number).with_for_update()
                            .execution_options(populate_existing=True)).one()
 
 
-def _insert_pace(insert: Callable[..., Any]) -> Any:
-    return insert(TextPace.__table__).values(to_number=bindparam("to_number")).on_conflict_do_nothing(
-        index_elements=["to_number"])
-
-
-# INSERT … ON CONFLICT (to_number) DO NOTHING, in each database's own dialect.
-_INSERT_PACE = {"postgresql": _insert_pace(postgresql.insert), "sqlite": _insert_pace(sqlite.insert)}
+_INSERT_PACE = InsertUnlessPresent(TextPace.__table__, "to_number")
 
 
 def held_until(last_text_at: datetime | None, rows: list[Notification], now: datetime) -> datetime | None:

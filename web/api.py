@@ -6,6 +6,7 @@ Errors are `{"error": "..."}` with a 4xx status; lists are pages of `limit` rows
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -114,26 +115,24 @@ def init_app(app: Flask, query_parameters: Mapping[tuple[str, str], frozenset[st
     """
     app.register_error_handler(HTTPException, _api_errors_in_json)
     app.before_request(_refuse_unsized_bodies_over_the_limit)
-    app.before_request(_refuse_overlong_urls)
-    if query_parameters is not None:
-        app.before_request(lambda: _refuse_unknown_query_parameters(query_parameters))
+    app.before_request(lambda: _refuse_what_the_call_does_not_take(query_parameters or {}))
 
 
+@functools.cache
 def documented_path(rule: str) -> str:
     """A Flask URL rule as the OpenAPI document writes its path: `/api/contacts/<raw_id>` is
     `/api/contacts/{id}`."""
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule).replace("{raw_id}", "{id}")
 
 
-def _refuse_overlong_urls() -> Response | None:
+def _refuse_what_the_call_does_not_take(taken: Mapping[tuple[str, str], frozenset[str]]) -> Response | None:
+    """Under /api only: a URL too long to read (414), a query parameter the call does not take (400)."""
+    if not request.path.startswith("/api/"):
+        return None
     url = request.environ.get("RAW_URI") or request.full_path
-    if request.path.startswith("/api/") and len(url) > MAX_URL_LENGTH:
+    if len(url) > MAX_URL_LENGTH:
         return json_error(414, f"the URL has {len(url)} characters; at most {MAX_URL_LENGTH} are read")
-    return None
-
-
-def _refuse_unknown_query_parameters(taken: Mapping[tuple[str, str], frozenset[str]]) -> Response | None:
-    if request.url_rule is None or not request.path.startswith("/api/"):
+    if request.url_rule is None:
         return None
     allowed = taken.get((documented_path(request.url_rule.rule), request.method))
     unknown = sorted(set(request.args) - allowed) if allowed is not None else []
