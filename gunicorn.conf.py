@@ -17,8 +17,10 @@ _database = os.environ.get("DATABASE_URL", "")  # unset: the embedded SQLite def
 _on_postgresql = _database.startswith(("postgres://", "postgresql"))
 
 workers = int(os.environ.get("WEB_CONCURRENCY") or (2 if _on_postgresql else 1))
-# Gunicorn answers a request line over this itself, in plain text; up to it the line does,
-# so an API client sent a URL over MAX_URL_LENGTH (web/api.py) gets its 414 in JSON.
+# Gunicorn's threaded worker (`--threads`), refusing an over-long request line (414) or header
+# block (431) in the API's JSON error shape rather than in an HTML page of its own.
+worker_class = "web.serving.JsonRefusalsWorker"
+# Up to this the app reads the line and refuses a URL over MAX_URL_LENGTH (web/api.py) itself.
 limit_request_line = 8190
 # The control socket (`gunicornc`) lives with this line's own files, so two lines on one
 # host, or a line and another gunicorn app, never share one.

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import runpy
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import requests
 from flask import Flask
 from sqlalchemy import text
 
@@ -141,3 +144,42 @@ def test_gunicorn_lets_long_request_lines_through_for_the_api_to_answer_in_json(
 
     limit = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["limit_request_line"]
     assert limit > MAX_URL_LENGTH + len("GET  HTTP/1.1"), "gunicorn would answer 414 itself, in plain text"
+
+
+@pytest.fixture
+def served_line(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """The line served by the Procfile's `web:` command (real gunicorn) on a free loopback port."""
+    from bench.servers import Server, procfile_web_command, with_app
+
+    instance = tmp_path / "instance"
+    command = with_app(procfile_web_command(), f"app:create_app({{'INSTANCE_PATH': {str(instance)!r}}})")
+    settings = {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'line.db'}", "PATH": os.environ["PATH"]}
+    with Server("line", command, settings, tmp_path / "gunicorn.log") as line:
+        line.start("/api/openapi.json")
+        yield line.base_url
+
+
+def test_gunicorn_refuses_a_request_line_too_long_for_it_in_the_apis_json(served_line: str) -> None:
+    response = requests.get(f"{served_line}/api/tickets?status=" + "x" * 9000, timeout=10)
+    assert response.status_code == 414
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["error"].startswith("the request line is too long")
+
+
+def test_gunicorn_refuses_an_oversized_header_in_the_apis_json(served_line: str) -> None:
+    response = requests.get(f"{served_line}/api/tickets", headers={"X-Padding": "x" * 9000}, timeout=10)
+    assert response.status_code == 431
+    assert response.json()["error"].startswith("the request headers are too large")
+
+
+def test_up_to_gunicorns_limit_the_line_itself_answers_a_long_url(served_line: str) -> None:
+    response = requests.get(f"{served_line}/api/tickets?status=" + "x" * 8100, timeout=10)
+    assert response.status_code == 414 and "at most 8000" in response.json()["error"]
+
+
+def test_other_malformed_requests_are_still_gunicorns_to_answer(served_line: str) -> None:
+    host, port = served_line.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(b"GET /api/tickets HTTP/9.9\r\nHost: x\r\n\r\n")
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400")

@@ -25,7 +25,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 # Past this an offset is a mistake, and past 2**63 the database cannot even take it.
 MAX_OFFSET = 10**9
-# Longer URLs are refused with a JSON 414 (gunicorn.conf.py lets request lines up to 8190 through).
+# Longer URLs are refused with a JSON 414; past 8190 characters gunicorn refuses the line itself,
+# in the same JSON shape (web/serving.py).
 MAX_URL_LENGTH = 8000
 
 
