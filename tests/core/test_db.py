@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 import ivr.models  # noqa: F401  (all tables on the metadata)
 import oncall.models  # noqa: F401
 import staff.models  # noqa: F401
 import tickets.models  # noqa: F401
 from core.db import Base, PingWhenIdle, engine_for
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_the_migrations_build_exactly_the_schema_the_models_describe(engine) -> None:
@@ -66,3 +71,37 @@ def test_a_new_sqlite_file_is_readable_by_its_owner_only(tmp_path) -> None:
         connection.execute(text("CREATE TABLE t (x INTEGER)"))
     engine.dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_schedule_instants_saved_with_fractions_move_to_whole_seconds_without_shrinking_cover(tmp_path) -> None:
+    """Migration 0010: rows saved before instants were kept to the second round-trip like new ones."""
+    from datetime import datetime, timezone
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.orm import Session
+
+    from oncall.models import Contact, Override, Rotation
+
+    url = f"sqlite:///{tmp_path / 'line.db'}"
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "0009")
+    fraction = datetime(2026, 12, 3, 6, 42, 6, 250_000, tzinfo=timezone.utc)
+    whole = fraction.replace(microsecond=0)
+    engine = engine_for(url)
+    try:
+        with Session(engine) as session:
+            tom = Contact(name="Tom", phone="+14155550100", created_at=whole)
+            session.add_all([tom, Rotation(effective_from=fraction, timezone="UTC", handoff="2026-12-01T09:00",
+                                           shift_kind="daily", created_at=whole),
+                             Override(contact=tom, start=fraction, end=fraction, created_at=whole)])
+            session.commit()
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            rotation, override = session.scalars(select(Rotation)).one(), session.scalars(select(Override)).one()
+            assert rotation.effective_from == whole + timedelta(seconds=1), "takes effect after what was asked"
+            assert (override.start, override.end) == (whole, whole + timedelta(seconds=1)), "covers what was asked"
+    finally:
+        engine.dispose()
