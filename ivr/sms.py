@@ -24,7 +24,7 @@ from ivr.signature import signed_by_twilio
 from ivr.models import InboundText
 from oncall.models import Contact
 from core.phones import to_e164
-from oncall.service import duty_at
+from oncall.service import duty_outlook
 from tickets import messages
 from tickets.fields import InvalidTicketChange, TicketConflict, TicketNotFound
 from tickets.service import acknowledge_ticket, resolve_ticket, start_callback
@@ -119,12 +119,11 @@ def obey(command: Command, contact: Contact, message_sid: str | None = None) -> 
         return None
     try:
         if command.verb == "ONCALL":
-            duty = duty_at(session, now)
+            outlook = duty_outlook(session, now)
             session.commit()  # only the text's record: ONCALL changes nothing
-            on = duty.on_duty
-            then = duty.escalation[0].name if duty.escalation else None
-            return messages.on_call_now(on.name if on else None, on.phone if on else None, duty.shift_end, then,
-                                        timezone)
+            on, until = outlook.duty.on_duty, outlook.duty.shift_end
+            then = (outlook.next.name if outlook.next else "nobody") if until else None
+            return messages.on_call_now(on.name if on else None, on.phone if on else None, until, then, timezone)
         if command.verb == "ACK":
             ticket = acknowledge_ticket(session, number, now=now, actor=contact.name, via=" by SMS")
             return messages.acknowledged(ticket.number, contact.name)

@@ -140,10 +140,11 @@ def delete_override(raw_id: str) -> tuple[str, int]:
 @bp.get("/oncall")
 @api_token_required
 def oncall() -> Response:
-    """Who is on duty at `at` (default now), who comes next, and the shift's bounds."""
+    """Who is on duty at `at` (default now), since and until when, who is rung after them, and who takes over."""
     asked = query_value("at")
     at = parse_instant(asked, "at") if asked is not None else current_clock()
-    duty = service.duty_at(db(), at)
+    outlook = service.duty_outlook(db(), at)
+    duty = outlook.duty
     return jsonify(
         at=at.isoformat(),
         on_duty=_member(duty.on_duty),
@@ -151,6 +152,7 @@ def oncall() -> Response:
         shift_start=duty.shift_start.isoformat() if duty.shift_start else None,
         shift_end=duty.shift_end.isoformat() if duty.shift_end else None,
         override=duty.override,
+        next=_member(outlook.next),
     )
 
 

@@ -185,7 +185,11 @@ def document() -> dict[str, Any]:
                 "OnCall": {"type": "object", "properties": {
                     "at": TIME, "on_duty": {"oneOf": [_ref("Member"), {"type": "null"}]},
                     "escalation": {"type": "array", "items": _ref("Member")},
-                    "shift_start": NULLABLE_TIME, "shift_end": NULLABLE_TIME, "override": {"type": "boolean"}}},
+                    "shift_start": {**NULLABLE_TIME, "description": "when the person on duty came on (the last change of person)"},
+                    "shift_end": {**NULLABLE_TIME, "description": "the next instant the person on duty changes, whatever causes it"},
+                    "override": {"type": "boolean"},
+                    "next": {"oneOf": [_ref("Member"), {"type": "null"}],
+                             "description": "who takes over at shift_end: a different person (null: nobody, or no change ahead)"}}},
                 "Ticket": {"type": "object", "properties": {
                     "number": {"type": "integer"},
                     "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},

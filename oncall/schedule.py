@@ -65,7 +65,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import Iterable, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -80,6 +80,7 @@ __all__ = [
     "local_to_utc",
     "shift_bounds",
     "on_duty_at",
+    "precedence",
     "shifts_between",
 ]
 
@@ -441,16 +442,28 @@ def _usable_overrides(overrides: Iterable[OverridePlan] | None) -> list[Override
     return [o for o in overrides or () if o.contact.active and o.start < o.end]
 
 
+class Ranked(Protocol):
+    """An override as far as precedence goes: a plan here, or a saved row."""
+
+    id: int
+    start: datetime
+
+
+def precedence(override: Ranked) -> tuple[datetime, int]:
+    """Of overrides in force at once, the greatest wins: the one that starts later, then the one
+    added later (higher id). A short cover inside a long one so takes its hours."""
+    return (override.start, override.id)
+
+
 def _winning_override(overrides: list[OverridePlan], at: datetime) -> OverridePlan | None:
     in_force = [o for o in overrides if o.start <= at < o.end]
-    return max(in_force, key=lambda o: (o.start, o.id), default=None)
+    return max(in_force, key=precedence, default=None)
 
 
 def _winning_span(overrides: list[OverridePlan], winner: OverridePlan, at: datetime) -> tuple[datetime, datetime]:
     """Around ``at``, the stretch in which ``winner`` is the override in force: its own bounds,
     cut where a later-starting override took over before ``at`` or takes over after it."""
-    rank = (winner.start, winner.id)
-    beating = [o for o in overrides if (o.start, o.id) > rank and o.start < winner.end]
+    beating = [o for o in overrides if precedence(o) > precedence(winner) and o.start < winner.end]
     start = max([_as_utc(winner.start, "override start")] + [o.end for o in beating if o.end <= at])
     end = min([_as_utc(winner.end, "override end")] + [o.start for o in beating if o.start > at])
     return start, end

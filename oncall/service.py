@@ -4,8 +4,9 @@ contacts, rotation versions and overrides, each checked, audited and committed h
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -24,6 +25,7 @@ from oncall.schedule import (
     Shift,
     ShiftSpan,
     on_duty_at,
+    precedence,
     shifts_between,
     zone,
 )
@@ -160,6 +162,63 @@ def duty_at(session: Session, at: datetime) -> Duty:
         elif override.end <= at:
             start = max(start, override.end)
     return replace(duty, shift_start=start, shift_end=end)
+
+
+# How far `duty_outlook` looks either way for a change of person: a little first (most
+# rotations hand over within a day or two), more only when the same person stays on.
+OUTLOOK_REACH = (timedelta(days=2), timedelta(days=16), timedelta(days=70))
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What the pages, the `ONCALL` text and `GET /api/oncall` say about an instant.
+
+    `duty` is the router's answer (`duty_at`): who is rung, in which order, and whether an
+    override put them there; its `shift_start` and `shift_end` are the stretch this person is
+    on duty, from the last change of person to the next, whatever causes it (a handoff, an
+    override, a saved change); None where no change lies within reach. `next` is who takes
+    over at `shift_end`, always a different person (None: nobody), until `next_until`.
+    """
+
+    duty: Duty
+    next: Member | None = None
+    next_override: bool = False
+    next_until: datetime | None = None
+
+
+def _person(member: Member | None) -> int | None:
+    return member.contact_id if member is not None else None
+
+
+def _stretches(spans: list[ShiftSpan]) -> list[ShiftSpan]:
+    """The timeline with neighbouring spans of one person joined: one stretch per change of person."""
+    joined: list[ShiftSpan] = []
+    for span in spans:
+        if joined and _person(joined[-1].contact) == _person(span.contact) and joined[-1].end == span.start:
+            joined[-1] = replace(joined[-1], end=span.end)
+        else:
+            joined.append(span)
+    return joined
+
+
+def duty_outlook(session: Session, at: datetime) -> Outlook:
+    """Who is on duty at `at` (the router's `duty_at`), since and until when, and who comes next."""
+    duty = duty_at(session, at)
+    outlook = Outlook(replace(duty, shift_start=None, shift_end=None))
+    for reach in OUTLOOK_REACH:
+        stretches = _stretches(timeline(session, at - reach, at + reach))
+        here = next((i for i, s in enumerate(stretches) if s.start <= at < s.end), None)
+        if here is None:
+            break
+        # The first and last stretches are cut by the window: their far ends are not changes.
+        since = stretches[here].start if here > 0 else None
+        coming = stretches[here + 1] if here + 1 < len(stretches) else None
+        outlook = Outlook(replace(duty, shift_start=since, shift_end=coming.start if coming else None),
+                          next=coming.contact if coming else None, next_override=bool(coming and coming.override),
+                          next_until=coming.end if here + 2 < len(stretches) else None)
+        if since is not None and outlook.next_until is not None:
+            break
+    return outlook
 
 
 def _overrides_between(connection: Any, start: datetime, end: datetime) -> list[OverridePlan]:
@@ -436,6 +495,40 @@ def parse_instant(value: Any, name: str) -> datetime:
     if not EARLIEST_YEAR < instant.year < LATEST_YEAR:
         raise InvalidChange(f"{name} {shown!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
     return instant.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Another override in force for part of this one's time, and which of the two puts its contact on duty there."""
+
+    other: Override
+    start: datetime
+    end: datetime
+    this_wins: bool
+    why: str
+
+
+def overlaps(session: Session, shown: Sequence[Override]) -> dict[int, list[Overlap]]:
+    """For each override shown, the others it overlaps (active contacts only, as the router counts them).
+
+    Where two are in force, `oncall.schedule.precedence` says which wins.
+    """
+    if not shown:
+        return {}
+    first, last = min(o.start for o in shown), max(o.end for o in shown)
+    nearby = session.scalars(select(Override).where(Override.start < last, Override.end > first)).all()
+    found: dict[int, list[Overlap]] = {}
+    for override in shown:
+        for other in nearby:
+            if other.id == override.id or not (other.start < override.end and override.start < other.end):
+                continue
+            if not (override.contact.active and other.contact.active):
+                continue
+            found.setdefault(override.id, []).append(Overlap(
+                other, max(override.start, other.start), min(override.end, other.end),
+                this_wins=precedence(override) > precedence(other),
+                why="it starts later" if override.start != other.start else "it was added later"))
+    return found
 
 
 def add_override(session: Session, fields: dict[str, Any], *, now: datetime, actor: str) -> Override:

@@ -52,15 +52,15 @@ def _timeline_window(session: Session, now: datetime) -> tuple[datetime, datetim
 def oncall_now() -> str:
     """Who is on duty, who comes next, when the shift ends, the next 14 days, and what breaks coverage."""
     now, settings = current_clock(), current_settings()
-    duty = service.duty_at(db(), now)
-    coming = service.duty_at(db(), duty.shift_end) if duty.shift_end else None
+    outlook = service.duty_outlook(db(), now)
     start, end = _timeline_window(db(), now)
     zones = sorted({*COMMON_ZONES, home_zone().key, viewer_zone().key})
     return render_template(
         "oncall/now.html",
         now=now,
-        duty=duty,
-        coming=coming,
+        duty=outlook.duty,
+        outlook=outlook,
+        outlook_days=service.OUTLOOK_REACH[-1].days,
         timeline=service.timeline(db(), start, end),
         warnings=service.coverage_warnings(db(), now, settings.fallback_number, settings.phone_region),
         fallback_number=settings.fallback_number,

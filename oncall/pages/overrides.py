@@ -27,7 +27,7 @@ def _overrides_page(form: dict[str, str], status: int = 200) -> tuple[str, int]:
     overrides = page_of(db(), query, current_page())
     contacts = db().scalars(select(Contact).where(Contact.active).order_by(Contact.name, Contact.id)).all()
     return render_template("oncall/overrides.html", overrides=overrides, contacts=contacts, form=form, now=now,
-                           show_past=show_past), status
+                           show_past=show_past, overlaps=service.overlaps(db(), overrides.items)), status
 
 
 @login_required

@@ -177,9 +177,11 @@ def test_the_person_on_duty_keeps_the_shift_when_the_order_changes_around_them(a
     assert api.put("/api/rotation", json=new).status_code == 200
     now = api.get("/api/oncall").json
     assert now["on_duty"]["name"] == "Priya Raman" and now["override"] is True
-    assert now["shift_end"] == "2026-11-30T14:00:00+00:00", "until her shift would have ended"
-    after = api.get("/api/oncall?at=2026-11-30T14:00:00Z").json
-    assert after["on_duty"]["name"] == "Priya Raman", "then the new order: week k=1 is the second member"
+    handoff = api.get("/api/oncall?at=2026-11-30T14:00:00Z").json
+    assert handoff["on_duty"]["name"] == "Priya Raman" and handoff["override"] is False, \
+        "her kept shift ends at its own handoff, and week k=1 of the new order is hers too"
+    assert (now["shift_end"], now["next"]["name"]) == ("2026-12-07T14:00:00+00:00", "Tom Berg"), \
+        "so she is on duty without a change of person until Tom's week"
 
 
 @pytest.mark.parametrize(
@@ -319,10 +321,11 @@ def test_an_empty_line_has_nobody_on_call(api) -> None:
 def test_shift_bounds_stop_where_a_saved_change_takes_effect(api, team: Team, clock) -> None:
     change_at = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
     new = {"timezone": "America/New_York", "handoff": "2026-11-23T09:00", "shift": "weekly",
-           "members": [team.tom.id, team.priya.id], "backups": 1, "effective_from": change_at.isoformat()}
+           "members": [team.tom.id, team.ana.id], "backups": 1, "effective_from": change_at.isoformat()}
     assert api.put("/api/rotation", json=new).status_code == 200
     before = api.get("/api/oncall").json
-    assert before["shift_end"] == change_at.isoformat()
+    assert (before["on_duty"]["name"], before["shift_end"], before["next"]["name"]) == (
+        "Priya Raman", change_at.isoformat(), "Tom Berg")
 
 
 @pytest.mark.parametrize("path", ["/api/contacts", "/api/overrides", "/api/tickets", "/api/calls"])

@@ -50,13 +50,19 @@ def test_the_rotation_feed_lists_the_same_shifts_as_the_api_for_30_days_across_d
 
     for (start, end, summary), following in zip(listed, listed[1:]):
         assert end == following[0], "shifts follow each other with no gap"
-    for start, end, summary in listed:
+    def person(summary: str) -> str:
+        return summary.removeprefix("On call: ").removesuffix(" (override)")
+
+    for i, (start, end, summary) in enumerate(listed):
         for at in (max(start, clock.now), end - timedelta(seconds=1)):
             duty = client.get(f"/api/oncall?at={at.isoformat().replace('+00:00', 'Z')}", headers=auth).json
             assert summary == f"On call: {duty['on_duty']['name']}" + (" (override)" if duty["override"] else "")
-            assert duty["shift_start"] <= at.isoformat() < duty["shift_end"]
-            if not duty["override"]:
-                assert (duty["shift_start"], duty["shift_end"]) == (start.isoformat(), end.isoformat())
+            # The API's bounds are the person's whole stretch: this event, and its neighbours of the same person.
+            assert duty["shift_start"] <= start.isoformat() and end.isoformat() <= duty["shift_end"]
+            if 0 < i and person(listed[i - 1][2]) != person(summary):
+                assert duty["shift_start"] == start.isoformat()
+            if i + 1 < len(listed) and person(listed[i + 1][2]) != person(summary):
+                assert duty["shift_end"] == end.isoformat()
 
     # Handoffs stay at 08:00 New York on both sides of the change (EDT 12:00 UTC, EST 13:00 UTC).
     starts = {s for s, _, summary in listed if "override" not in summary}
