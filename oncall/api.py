@@ -18,13 +18,13 @@ from oncall import service
 from oncall.models import Contact, Override
 from oncall.openapi import document
 from oncall.schedule import Member
-from oncall.service import InvalidChange, NotFound, contact_json, override_json, parse_instant, rotation_json
+from oncall.service import ChangeConflict, InvalidChange, NotFound, contact_json, override_json, parse_instant, rotation_json
 from staff.audit import current_actor
 from staff.tokens import api_token_required
 from web.api import ApiError, count_of, handle_api_errors, json_body, page, page_args, path_id, query_value
 
 bp = Blueprint("oncall_api", __name__, url_prefix="/api")
-handle_api_errors(bp, invalid=(InvalidChange,), missing=(NotFound,))
+handle_api_errors(bp, invalid=(InvalidChange,), missing=(NotFound,), conflict=(ChangeConflict,))
 
 def _calendar_url(contact_id: int | None) -> str:
     return _feed_url(service.feed_secret(db(), contact_id, current_clock()))
@@ -132,8 +132,8 @@ def add_override() -> tuple[Response, int]:
 @bp.delete("/overrides/<raw_id>")
 @api_token_required
 def delete_override(raw_id: str) -> tuple[str, int]:
-    """Remove an override."""
-    service.delete_override(db(), path_id(raw_id, "override"), now=current_clock(), actor=current_actor())
+    """Remove an override that has not started; end one in progress now (its record stays)."""
+    service.withdraw_override(db(), path_id(raw_id, "override"), now=current_clock(), actor=current_actor())
     return "", 204
 
 

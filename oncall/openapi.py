@@ -50,7 +50,7 @@ def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str,
 
 def _errors(*codes: int) -> dict[str, Any]:
     reasons = {400: "bad request (JSON, query)", 401: "missing or wrong token", 404: "not found",
-               422: "invalid field (the message says which)"}
+               409: "its state does not allow it (the message says why)", 422: "invalid field (the message says which)"}
     return {str(code): _answer(reasons[code], ERROR) for code in (401, *codes)}
 
 
@@ -105,7 +105,8 @@ def document() -> dict[str, Any]:
             },
             "/api/overrides/{id}": {
                 "parameters": [row],
-                "delete": {"summary": "Remove an override", "responses": {"204": _answer("removed"), **_errors(404)}},
+                "delete": {"summary": "Remove an override that has not started; end one in progress now (its record stays)",
+                           "responses": {"204": _answer("removed, or ended now"), **_errors(404, 409)}},
             },
             "/api/oncall": {
                 "get": {"summary": "Who is on duty at a time (default now)",

@@ -38,6 +38,10 @@ class InvalidChange(ValueError):
     """A change that cannot be saved; the message says what to fix."""
 
 
+class ChangeConflict(InvalidChange):
+    """A change the thing's state does not allow (an override that has ended, say)."""
+
+
 class NotFound(LookupError):
     """No such contact or override."""
 
@@ -544,10 +548,10 @@ def add_override(session: Session, fields: dict[str, Any], *, now: datetime, act
         raise InvalidChange(f"{contact.name} is inactive; activate them before they cover a shift")
     start = to_the_second(parse_instant(fields.get("start"), "start"))
     end = to_the_second(parse_instant(fields.get("end"), "end"), up=True)  # covers at least what was asked
-    if end <= start:
-        raise InvalidChange("an override must end after it starts")
     if end <= now:
-        raise InvalidChange("an override must not lie wholly in the past")
+        raise InvalidChange("the end is in the past: an override must end after now")
+    if end <= start:
+        raise InvalidChange("the end must be after the start")
     override = Override(contact_id=contact_id, start=start, end=end, created_at=now)
     session.add(override)
     session.flush()
@@ -557,15 +561,72 @@ def add_override(session: Session, fields: dict[str, Any], *, now: datetime, act
     return override
 
 
-def delete_override(session: Session, override_id: int, *, now: datetime, actor: str) -> None:
-    """Remove an override."""
+def _override(session: Session, override_id: int) -> Override:
     override = session.get(Override, override_id)
     if override is None:
         raise NotFound(f"there is no override {override_id}")
+    return override
+
+
+def delete_override(session: Session, override_id: int, *, now: datetime, actor: str) -> None:
+    """Remove an override that has not started. One that has covered time is history: end it instead."""
+    override = _override(session, override_id)
+    if override.start < now:
+        raise ChangeConflict(f"{override.contact.name}'s override has started; end it now instead, "
+                             "so the hours it covered stay on record")
     audit(session, at=now, actor=actor, action="override.deleted", subject=f"override {override.id}",
           before=override_json(override), after=None)
     session.delete(override)
     session.commit()
+
+
+def end_override(session: Session, override_id: int, *, now: datetime, actor: str) -> Override:
+    """End an override in progress now: the record stays, the rotation decides from the next second."""
+    override = _override(session, override_id)
+    if override.start >= now:
+        raise ChangeConflict(f"{override.contact.name}'s override has not started; remove it instead")
+    if override.end <= now:
+        raise ChangeConflict(f"{override.contact.name}'s override has already ended")
+    before = override_json(override)
+    override.end = to_the_second(now, up=True)
+    audit(session, at=now, actor=actor, action="override.ended", subject=f"override {override.id}",
+          before=before, after=override_json(override))
+    session.commit()
+    return override
+
+
+def withdraw_override(session: Session, override_id: int, *, now: datetime, actor: str) -> None:
+    """What `DELETE /api/overrides/<id>` does: remove an override that has not started, end one in
+    progress now; one that has ended is history and stays (ChangeConflict)."""
+    if _override(session, override_id).start >= now:
+        delete_override(session, override_id, now=now, actor=actor)
+    else:
+        end_override(session, override_id, now=now, actor=actor)
+
+
+def change_override(session: Session, override_id: int, fields: dict[str, Any], *, now: datetime,
+                    actor: str) -> Override:
+    """Move an override's start (only before it starts) or end (never into the past)."""
+    override = _override(session, override_id)
+    if override.end <= now:
+        raise ChangeConflict(f"{override.contact.name}'s override has ended; its hours are history")
+    before = override_json(override)
+    start = to_the_second(parse_instant(fields["start"], "start")) if fields.get("start") else override.start
+    end = to_the_second(parse_instant(fields["end"], "end"), up=True) if fields.get("end") else override.end
+    if start != override.start:
+        if override.start < now:
+            raise ChangeConflict("the override has started, so its start is history; change its end")
+        if start < to_the_second(now):
+            raise InvalidChange("the new start is in the past; the earliest is now")
+    if end <= now:
+        raise InvalidChange("the new end is in the past; to stop the cover now, end it now")
+    if end <= start:
+        raise InvalidChange("the end must be after the start")
+    override.start, override.end = start, end
+    audit(session, at=now, actor=actor, action="override.changed", subject=f"override {override.id}",
+          before=before, after=override_json(override))
+    session.commit()
+    return override
 
 
 # ----------------------------------------------------------------------------- calendar feeds

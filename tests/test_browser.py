@@ -109,7 +109,7 @@ def on_duty(page: Any) -> str:
     return " ".join(page.inner_text("#on-duty").split())
 
 
-def test_the_manager_adds_a_contact_reorders_the_rotation_and_covers_a_shift(open_page) -> None:
+def test_the_manager_adds_a_contact_reorders_the_rotation_and_covers_a_shift(open_page, clock) -> None:
     page = open_page()
     log_in(page)
     assert page.url.endswith("/admin/")
@@ -155,14 +155,18 @@ def test_the_manager_adds_a_contact_reorders_the_rotation_and_covers_a_shift(ope
     assert "Priya Raman" in page.inner_text("#next")
     screenshot(page, "04-oncall-with-override")
 
+    # An hour later Priya is back: Tom's cover ends now, and the hour he covered stays on record.
+    clock.advance(hours=1)
     page.click("nav >> text=Overrides")
-    page.click("button[aria-label='Remove the override for Tom Berg']")
-    assert "Override removed" in page.inner_text(".flash-ok")
+    assert page.locator("button[aria-label='Remove Tom Berg\\'s override']").count() == 0
+    page.click("button[aria-label='End Tom Berg\\'s override now']")
+    assert "Tom Berg's override ended at Wed 25 Nov, 23:00 EST" in page.inner_text(".flash-ok")
+    page.click("nav >> text=On call")
     assert "Priya Raman" in on_duty(page) and "override" not in on_duty(page)
 
     page.click("nav >> text=Audit")
     trail = page.inner_text("main")
-    for action in ("contact.created", "rotation.saved", "override.created", "override.deleted"):
+    for action in ("contact.created", "rotation.saved", "override.created", "override.ended"):
         assert action in trail
     assert "admin:maria" in trail
     screenshot(page, "05-audit")

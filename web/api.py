@@ -80,9 +80,11 @@ def _unstorable_field(value: Any, path: str = "") -> str | None:
 
 
 def handle_api_errors(blueprint: Blueprint, *, invalid: tuple[type[Exception], ...] = (),
-                      missing: tuple[type[Exception], ...] = ()) -> None:
+                      missing: tuple[type[Exception], ...] = (),
+                      conflict: tuple[type[Exception], ...] = ()) -> None:
     """Make errors answer in the API's JSON shape on `blueprint`: `ApiError` with its status,
-    the domain's `invalid` errors with 422 and its `missing` errors with 404."""
+    the domain's `invalid` errors with 422, its `missing` errors with 404 and the refusals its
+    `conflict` errors name (the thing's state does not allow it) with 409."""
 
     @blueprint.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
@@ -97,10 +99,16 @@ def handle_api_errors(blueprint: Blueprint, *, invalid: tuple[type[Exception], .
         db().rollback()
         return json_error(404, str(error))
 
+    def _conflict(error: Exception) -> Response:
+        db().rollback()
+        return json_error(409, str(error))
+
     for error_type in invalid:
         blueprint.register_error_handler(error_type, _invalid)
     for error_type in missing:
         blueprint.register_error_handler(error_type, _missing)
+    for error_type in conflict:
+        blueprint.register_error_handler(error_type, _conflict)
 
     @blueprint.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

@@ -40,6 +40,9 @@ ROUTES = (
     ("/rotation/feed", ["POST"], rotation.rotate_rotation_feed),
     ("/overrides", ["GET"], overrides.overrides),
     ("/overrides", ["POST"], overrides.add_override),
+    (f"/overrides/{ID.format('override_id')}", ["GET"], overrides.edit_override),
+    (f"/overrides/{ID.format('override_id')}", ["POST"], overrides.change_override),
+    (f"/overrides/{ID.format('override_id')}/end", ["POST"], overrides.end_override),
     (f"/overrides/{ID.format('override_id')}/delete", ["POST"], overrides.delete_override),
     ("/audit", ["GET"], audit.audit_trail),
 )

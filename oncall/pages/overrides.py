@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -12,8 +12,8 @@ from core.clock import current_clock
 from core.db import db
 from oncall import service
 from oncall.models import Contact, Override
-from oncall.pages.forms import contact_field, local_instant
-from oncall.service import InvalidChange
+from oncall.pages.forms import contact_field, local_input, local_instant
+from oncall.service import ChangeConflict, InvalidChange
 from staff.admins import login_required
 from web.pages import current_page, home_zone, page_of, when
 
@@ -45,7 +45,7 @@ def add_override() -> Any:
         if not form["contact_id"]:
             raise InvalidChange("choose who covers")
         if not form["end"]:
-            raise InvalidChange("give the date and time the cover ends")
+            raise InvalidChange("give the date and time the cover ends, in Until")
         start = local_instant(form["start"], home_zone(), "the start") if form["start"] else now
         override = service.add_override(
             db(),
@@ -66,9 +66,68 @@ def add_override() -> Any:
     return redirect(url_for("oncall.overrides"))
 
 
+def _override_page(override: Override, form: dict[str, str], status: int = 200) -> tuple[str, int]:
+    return render_template("oncall/override.html", override=override, form=form, now=current_clock()), status
+
+
+def _found(override_id: int) -> Override:
+    override = db().get(Override, override_id)
+    if override is None:
+        raise service.NotFound(f"there is no override {override_id}")
+    return override
+
+
 @login_required
-def delete_override(override_id: int) -> Response:
-    """Remove an override: the rotation decides again for its time."""
-    service.delete_override(db(), override_id, now=current_clock(), actor=g.actor)
-    flash("Override removed: the rotation decides again for that time.", "ok")
+def edit_override(override_id: int) -> tuple[str, int]:
+    """One override: change its end (and its start, before it starts), end it now, or remove it."""
+    override = _found(override_id)
+    zone = home_zone()
+    return _override_page(override, {"start": local_input(override.start, zone), "end": local_input(override.end, zone)})
+
+
+@login_required
+def change_override(override_id: int) -> Any:
+    """Save a new start (before the override starts) or end, as local times in the rotation's zone."""
+    override = _found(override_id)
+    form = {name: request.form.get(name, "").strip() for name in ("start", "end")}
+    try:
+        fields = {name: local_instant(form[name], home_zone(), f"the {name}").isoformat()
+                  for name in ("start", "end") if form[name]}
+        override = service.change_override(db(), override_id, fields, now=current_clock(), actor=g.actor)
+    except InvalidChange as error:
+        db().rollback()
+        flash(f"Not changed: {error}.", "error")
+        return _override_page(_found(override_id), form, 409 if isinstance(error, ChangeConflict) else 422)
+    flash(Markup("{} covers from {} until {}.").format(override.contact.name, when(override.start),
+                                                     when(override.end)), "ok")
+    return redirect(url_for("oncall.overrides"))
+
+
+@login_required
+def end_override(override_id: int) -> Any:
+    """End an override in progress now; its record, and the hours it covered, stay."""
+    try:
+        override = service.end_override(db(), override_id, now=current_clock(), actor=g.actor)
+    except ChangeConflict as error:
+        db().rollback()
+        flash(f"Not ended: {error}.", "error")
+        return redirect(url_for("oncall.overrides"))
+    flash(Markup("{}'s override ended at {}: the rotation decides from then.").format(
+        override.contact.name, when(override.end)), "ok")
+    return redirect(url_for("oncall.overrides"))
+
+
+@login_required
+def delete_override(override_id: int) -> Any:
+    """Remove an override that has not started, once the admin confirms (the first post asks)."""
+    override = _found(override_id)
+    if request.form.get("confirm") != "yes":
+        return render_template("oncall/override_remove.html", override=override)
+    try:
+        service.delete_override(db(), override_id, now=current_clock(), actor=g.actor)
+    except ChangeConflict as error:
+        db().rollback()
+        flash(f"Not removed: {error}.", "error")
+        return redirect(url_for("oncall.overrides"))
+    flash("Override removed: the rotation decides for that time.", "ok")
     return redirect(url_for("oncall.overrides"))

@@ -490,10 +490,11 @@ def test_an_override_can_start_later(admin, team: Team, session) -> None:
     ("form", "message"),
     [
         ({"contact_id": "", "end": "2026-11-26T09:00"}, "Not added: choose who covers."),
-        ({"contact_id": "TOM", "end": ""}, "Not added: give the date and time the cover ends."),
+        ({"contact_id": "TOM", "end": ""}, "Not added: give the date and time the cover ends, in Until."),
+        ({"contact_id": "TOM", "end": "2026-11-25T09:00"}, "Not added: the end is in the past: an override must end after now."),
         ({"contact_id": "TOM", "end": "Thursday"}, "is not a date and time such as 2026-11-26T09:00"),
-        ({"contact_id": "TOM", "start": "2026-11-26T09:00", "end": "2026-11-26T08:00"}, "must end after it starts"),
-        ({"contact_id": "TOM", "start": "2026-11-20T09:00", "end": "2026-11-21T09:00"}, "must not lie wholly in the past"),
+        ({"contact_id": "TOM", "start": "2026-11-26T09:00", "end": "2026-11-26T08:00"}, "the end must be after the start"),
+        ({"contact_id": "TOM", "start": "2026-11-20T09:00", "end": "2026-11-21T09:00"}, "the end is in the past"),
         ({"contact_id": "999", "end": "2026-11-26T09:00"}, "there is no contact 999"),
     ],
 )
@@ -514,18 +515,55 @@ def test_an_inactive_contact_cannot_cover(admin, team: Team, session) -> None:
     assert response.status_code == 422 and "Tom Berg is inactive" in response.text
 
 
-def test_removing_an_override_gives_the_shift_back_to_the_rotation(admin, team: Team, session, clock) -> None:
-    override = add_override(session, team.tom, clock.now - timedelta(hours=1), clock.now + timedelta(hours=5))
+def test_ending_an_override_in_progress_keeps_its_record_and_gives_the_rest_back(admin, team: Team, session,
+                                                                                 clock) -> None:
+    started = clock.now - timedelta(hours=1)
+    override = add_override(session, team.tom, started, clock.now + timedelta(hours=5))
     session.commit()
     assert "On duty Tom Berg override" in text_of(admin.get("/admin/").text)
-    response = admin.post(f"/admin/overrides/{override.id}/delete")
-    assert response.status_code == 302
-    assert "Override removed" in admin.get("/admin/overrides").text
+    assert "Remove" not in text_of(admin.get("/admin/overrides").text), "its covered hours are history"
+    refused = admin.post(f"/admin/overrides/{override.id}/delete", {"confirm": "yes"})
+    assert refused.status_code == 302 and "has started; end it now instead" in admin.get("/admin/overrides").text
+    assert admin.post(f"/admin/overrides/{override.id}/end").status_code == 302
+    assert "Tom Berg's override ended at" in text_of(admin.get("/admin/overrides").text)
     assert "On duty Priya Raman" in text_of(admin.get("/admin/").text)
+    fresh(session)
+    kept = session.scalars(select(Override)).one()
+    assert (kept.start, kept.end) == (started, clock.now), "the hour Tom covered stays on record"
+    [entry] = audit_entries(session)
+    assert (entry.action, entry.actor) == ("override.ended", "admin:maria")
+
+
+def test_removing_an_override_that_has_not_started_asks_first(admin, team: Team, session, clock) -> None:
+    override = add_override(session, team.tom, clock.now + timedelta(days=1), clock.now + timedelta(days=2))
+    session.commit()
+    asked = admin.post(f"/admin/overrides/{override.id}/delete")
+    assert asked.status_code == 200 and "Remove Tom Berg's override?" in text_of(asked.text)
+    assert session.scalars(select(Override)).all() != [], "nothing removed before the admin confirms"
+    assert admin.post(f"/admin/overrides/{override.id}/delete", {"confirm": "yes"}).status_code == 302
+    assert "Override removed" in admin.get("/admin/overrides").text
+    fresh(session)
     assert session.scalars(select(Override)).all() == []
     [entry] = audit_entries(session)
-    assert (entry.action, entry.actor, entry.after) == ("override.deleted", "admin:maria", None)
+    assert (entry.action, entry.after) == ("override.deleted", None)
     assert "contact Tom Berg" in text_of(admin.get("/admin/audit").text)
+
+
+def test_an_override_in_progress_can_be_moved_to_end_later_but_its_start_stays(admin, team: Team, session,
+                                                                              clock) -> None:
+    started = clock.now - timedelta(hours=1)
+    override = add_override(session, team.tom, started, clock.now + timedelta(hours=5))
+    session.commit()
+    page = text_of(admin.get(f"/admin/overrides/{override.id}").text)
+    assert "started: its start is history" in page and "End Tom Berg's override now" in page
+    assert admin.post(f"/admin/overrides/{override.id}", {"end": "2026-11-26T09:00"}).status_code == 302
+    moved = admin.post(f"/admin/overrides/{override.id}", {"start": "2026-11-26T08:00", "end": "2026-11-26T09:00"})
+    assert moved.status_code == 409 and "its start is history" in moved.text
+    refused = admin.post(f"/admin/overrides/{override.id}", {"end": "2026-11-25T09:00"})
+    assert refused.status_code == 422 and "to stop the cover now, end it now" in refused.text
+    fresh(session)
+    kept = session.scalars(select(Override)).one()
+    assert (kept.start, kept.end) == (started, datetime(2026, 11, 26, 14, tzinfo=UTC))
 
 
 def test_removing_a_missing_override_is_a_404_with_a_message(admin, session) -> None:

@@ -235,13 +235,26 @@ def test_an_override_changes_who_is_on_call_and_can_be_removed(api, team: Team, 
     assert actions == ["override.created", "override.deleted"]
 
 
+def test_deleting_an_override_in_progress_ends_it_now_and_keeps_its_record(api, team: Team, session: Session,
+                                                                           clock) -> None:
+    started = clock.now - timedelta(hours=2)
+    created = api.post("/api/overrides", json={"contact_id": team.ana.id, "start": started.isoformat(),
+                                               "end": (clock.now + timedelta(hours=3)).isoformat()}).json
+    assert api.delete(f"/api/overrides/{created['id']}").status_code == 204
+    [kept] = api.get("/api/overrides?all=true").json["items"]
+    assert (kept["start"], kept["end"]) == (started.isoformat(), clock.now.isoformat())
+    assert api.get("/api/oncall").json["on_duty"]["name"] == "Priya Raman"
+    again = api.delete(f"/api/overrides/{created['id']}")
+    assert again.status_code == 409 and "already ended" in again.json["error"]
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
         ({"contact_id": 99999, "start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"}, "no contact"),
         ({"contact_id": "1", "start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"}, "contact_id"),
         ({"start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"}, "contact_id"),
-        ("swap", "end after it starts"),
+        ("swap", "the end must be after the start"),
         ("naive", "UTC offset"),
         ("past", "past"),
         ("garbage", "ISO 8601"),
@@ -250,7 +263,7 @@ def test_an_override_changes_who_is_on_call_and_can_be_removed(api, team: Team, 
 def test_a_bad_override_gets_422(api, team: Team, session: Session, body, message: str) -> None:
     base = {"contact_id": team.tom.id, "start": "2026-11-26T00:00:00Z", "end": "2026-11-27T00:00:00Z"}
     body = {
-        "swap": {**base, "start": base["end"], "end": base["start"]},
+        "swap": {**base, "start": "2026-11-28T00:00:00Z", "end": "2026-11-27T00:00:00Z"},
         "naive": {**base, "start": "2026-11-26T00:00"},
         "past": {**base, "start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"},
         "garbage": {**base, "end": "tomorrow"},
