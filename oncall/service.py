@@ -26,6 +26,7 @@ from oncall.schedule import (
     ShiftSpan,
     on_duty_at,
     precedence,
+    shift_bounds,
     shifts_between,
     zone,
 )
@@ -438,7 +439,7 @@ def save_rotation(session: Session, fields: dict[str, Any], *, now: datetime, ac
           before=rotation_json(before_rotation) if before_rotation else None, after=rotation_json(rotation))
 
     kept = before.on_duty
-    if kept is not None and not before.override and kept.contact_id in members and before.shift_end is not None:
+    if _keeps_the_shift(before, members, effective_from) and kept is not None and before.shift_end is not None:
         after = on_duty_at(plan_of(rotation), [], effective_from)
         if after.on_duty is None or after.on_duty.contact_id != kept.contact_id:
             override = Override(contact_id=kept.contact_id, start=effective_from, end=before.shift_end, created_at=now)
@@ -450,10 +451,17 @@ def save_rotation(session: Session, fields: dict[str, Any], *, now: datetime, ac
     return rotation
 
 
-def preview(fields: dict[str, Any], contacts: dict[int, Contact], start: datetime, end: datetime) -> list[ShiftSpan]:
-    """The shifts a rotation would give from `start` to `end`, before it is saved."""
+def _keeps_the_shift(before: Duty, members: list[int], at: datetime) -> bool:
+    """Whether the person on duty by the rotation at `at` keeps their shift through a change made
+    then: they do if a shift of theirs is in progress (not starting at `at`, as at a handoff) and
+    the change does not remove them. An override on duty is not the rotation's to change."""
+    return (before.on_duty is not None and not before.override and before.on_duty.contact_id in members
+            and before.shift_start is not None and before.shift_start < at)
+
+
+def _draft_plan(fields: dict[str, Any], contacts: dict[int, Contact]) -> RotationPlan:
     try:
-        plan = RotationPlan(
+        return RotationPlan(
             timezone=fields["timezone"],
             handoff=datetime.strptime(fields["handoff"], HANDOFF_FORMAT),
             shift=Shift.from_json(fields["shift"]),
@@ -462,7 +470,48 @@ def preview(fields: dict[str, Any], contacts: dict[int, Contact], start: datetim
         )
     except (InvalidRotation, KeyError, ValueError, TypeError) as error:
         raise InvalidChange(f"cannot preview this rotation: {error}") from None
-    return shifts_between(plan, [], start, end)
+
+
+def preview(fields: dict[str, Any], contacts: dict[int, Contact], start: datetime, end: datetime) -> list[ShiftSpan]:
+    """The shifts a rotation would give from `start` to `end`, before it is saved."""
+    return shifts_between(_draft_plan(fields, contacts), [], start, end)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What saving a rotation would do at the instant it takes effect: who is on duty then before
+    and after the save, and whether the rotation would leave nobody on duty once overrides end."""
+
+    at: datetime
+    before: Member | None
+    after: Member | None
+    nobody_on_rotation: bool
+
+    @property
+    def changes_person(self) -> bool:
+        return _person(self.before) != _person(self.after)
+
+
+def rotation_handover(session: Session, fields: dict[str, Any], contacts: dict[int, Contact],
+                      now: datetime) -> Handover:
+    """What `save_rotation(fields)` would do to who is on duty, without saving anything."""
+    plan = _draft_plan(fields, contacts)
+    asked = parse_instant(fields["effective_from"], "effective_from") if fields.get("effective_from") else now
+    at = to_the_second(asked, up=True)
+    before = duty_at(session, at)
+    if _keeps_the_shift(before, list(fields["members"]), at):
+        after = before.on_duty
+    else:
+        after = on_duty_at(plan, _overrides_between(session.connection(), at, at + timedelta(seconds=1)), at).on_duty
+    return Handover(at, before.on_duty, after, not any(m.active for m in plan.members))
+
+
+def next_handoff(session: Session, now: datetime) -> datetime | None:
+    """When the rotation in force next hands over (the end of the shift in progress), if it has members."""
+    rotation = rotation_in_force(session, now)
+    if rotation is None or not rotation.members:
+        return None
+    return shift_bounds(plan_of(rotation), now)[2]
 
 
 # ----------------------------------------------------------------------------- overrides

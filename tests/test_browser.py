@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -175,6 +175,63 @@ def test_the_manager_adds_a_contact_reorders_the_rotation_and_covers_a_shift(ope
     assert "You are logged out." in page.inner_text("main")
     page.goto("/admin/contacts")
     assert "/admin/login" in page.url
+
+
+@pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_emptying_the_rotation_is_not_saved_until_the_manager_confirms(open_page, session: Session, viewport,
+                                                                      size) -> None:
+    page = open_page(viewport)
+    log_in(page)
+    page.goto("/admin/rotation")
+    for _ in range(3):
+        page.locator("button[aria-label^='Remove ']").first.click()
+    page.check("input[name='takes_effect'][value='now']")
+    page.click("button:has-text('Save rotation')")
+    warning = page.inner_text("#confirm")
+    assert "Nobody on this rotation can be on duty: callers go to voicemail." in warning
+    screenshot(page, f"09-rotation-confirm-empty-{size}")
+    page.click("button:has-text('Keep editing')")
+    page.goto("/admin/")
+    assert "Priya Raman" in on_duty(page), "nothing was saved"
+
+
+def test_a_reorder_saved_now_keeps_the_person_on_duty(open_page) -> None:
+    page = open_page()
+    log_in(page)
+    page.goto("/admin/rotation")
+    page.click("button[aria-label='Move Ana Souza up']")
+    page.click("button[aria-label='Move Ana Souza up']")
+    page.check("input[name='takes_effect'][value='now']")
+    page.click("button:has-text('Save rotation')")
+    assert "Rotation saved" in page.inner_text(".flash-ok"), "keeping the person on duty needs no confirmation"
+    panel = on_duty(page)
+    assert "Priya Raman override" in panel, "Priya keeps the week in progress (Ana's, in the new order)"
+    assert "On duty until Mon 07 Dec, 09:00 EST" in panel, "and her own week of the new order follows it"
+
+
+@pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_two_overlapping_overrides_show_as_the_router_rings(open_page, team: Team, session: Session,
+                                                            clock: FakeClock, viewport, size) -> None:
+    from ivr.calls import routing_targets
+    from oncall.service import duty_at
+
+    thursday = datetime(2026, 12, 3, 14, 0, tzinfo=timezone.utc)  # Thursday 09:00 New York
+    ana_from, ana_until = datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc), datetime(2026, 11, 26, 23, 0, tzinfo=timezone.utc)
+    add_override(session, team.tom, clock.now, thursday)
+    add_override(session, team.ana, ana_from, ana_until)
+    session.commit()
+    page = open_page(viewport)
+    log_in(page)
+    for at, until in [(clock.now, "Thu 26 Nov, 12:00 EST"), (ana_from, "Thu 26 Nov, 18:00 EST")]:
+        clock.set(at)
+        rung = routing_targets(duty_at(session, at), None)[0]["name"]
+        panel = on_duty(page)
+        assert rung in panel and f"On duty until {until}" in panel
+    screenshot(page, f"10-oncall-overlapping-{size}")
+    page.goto("/admin/overrides")
+    assert "Ana Souza's wins there (it starts later)" in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    screenshot(page, f"10-overrides-overlapping-{size}")
 
 
 def test_a_wrong_password_is_refused_in_the_browser(open_page) -> None:

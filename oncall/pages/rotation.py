@@ -22,9 +22,12 @@ from oncall.service import InvalidChange
 from staff.admins import login_required
 from web.pages import forget_home_zone, home_zone, when
 
-PREVIEW_DAYS = 14
+PREVIEW_DAYS = 14  # looked at first; a whole cycle of long shifts needs more
 LONGEST_SHIFT = timedelta(days=29)  # 672 hours, plus a day for a clock change
 SHIFT_KINDS = ("daily", "weekly", "hours")
+# When a saved change takes effect: at the rotation's next handoff (the default: nobody's shift
+# in progress changes hands), now, or at a chosen local time.
+TAKES_EFFECT = ("handoff", "now", "at")
 
 
 @dataclass
@@ -38,13 +41,14 @@ class RotationDraft:
     backups: str
     members: list[int]
     effective_from: str
+    takes_effect: str = "handoff"
 
     @classmethod
     def of(cls, rotation: Rotation | None, tz: str, now: datetime) -> RotationDraft:
         """The draft that starts from the saved rotation (or an empty weekly one handing off at 09:00)."""
         if rotation is None:
             handoff = now.astimezone(zone(tz)).strftime("%Y-%m-%dT09:00")
-            return cls(tz, handoff, "weekly", "", "1", [], "")
+            return cls(tz, handoff, "weekly", "", "1", [], "", takes_effect="now")
         return cls(
             timezone=rotation.timezone,
             handoff=rotation.handoff,
@@ -53,6 +57,7 @@ class RotationDraft:
             backups=str(rotation.backups),
             members=[m.contact_id for m in rotation.members],
             effective_from="",
+            takes_effect="handoff" if rotation.members else "now",
         )
 
     @classmethod
@@ -64,6 +69,10 @@ class RotationDraft:
         handoff = form.get("handoff", "").strip()
         if len(handoff) == 19 and handoff.endswith(":00"):
             handoff = handoff[:16]
+        effective_from = form.get("effective_from", "").strip()
+        takes_effect = form.get("takes_effect", "at" if effective_from else "now")
+        if takes_effect not in TAKES_EFFECT:
+            raise InvalidChange("choose when the change takes effect: at the next handoff, now, or from a time")
         return cls(
             timezone=form.get("timezone", "").strip(),
             handoff=handoff,
@@ -71,20 +80,25 @@ class RotationDraft:
             shift_hours=form.get("shift_hours", "").strip(),
             backups=form.get("backups", "").strip(),
             members=members,
-            effective_from=form.get("effective_from", "").strip(),
+            effective_from=effective_from,
+            takes_effect=takes_effect,
         )
 
-    def starts(self, now: datetime) -> datetime:
-        """The instant the draft would take effect: the chosen local time, else now."""
-        if not self.effective_from:
+    def starts(self, now: datetime, next_handoff: datetime | None) -> datetime:
+        """The instant the draft would take effect: the next handoff, now, or the chosen local time."""
+        if self.takes_effect == "handoff":
+            return next_handoff or now
+        if self.takes_effect == "now":
             return now
+        if not self.effective_from:
+            raise InvalidChange("give the local time the change takes effect from")
         try:
             tz = zone(self.timezone)
         except InvalidRotation as error:
             raise InvalidChange(str(error)) from None
         return local_instant(self.effective_from, tz, "the change's start")
 
-    def fields(self, now: datetime) -> dict[str, Any]:
+    def fields(self, now: datetime, next_handoff: datetime | None) -> dict[str, Any]:
         """The draft as `oncall.service.save_rotation` takes it."""
         if self.shift_kind not in SHIFT_KINDS:
             raise InvalidChange("choose a shift: daily, weekly or a number of hours")
@@ -98,8 +112,8 @@ class RotationDraft:
             "members": list(self.members),
             "backups": number_field(self.backups, "backups"),
         }
-        if self.effective_from:
-            fields["effective_from"] = self.starts(now).isoformat()
+        if self.takes_effect != "now":
+            fields["effective_from"] = self.starts(now, next_handoff).isoformat()
         return fields
 
     def apply(self, action: str, new_member: str) -> None:
@@ -124,20 +138,56 @@ class RotationDraft:
             del self.members[position]
 
 
-def _rotation_page(draft: RotationDraft, *, changed: bool, status: int = 200) -> tuple[str, int]:
+def _one_cycle(fields: dict[str, Any], contacts: dict[int, Contact], start: datetime) -> list[ShiftSpan]:
+    """The draft's shifts from `start` until every member has had one: a whole cycle of the rotation."""
+    wanted = max(len(fields["members"]), 1)
+    for reach in (timedelta(days=PREVIEW_DAYS), wanted * LONGEST_SHIFT):
+        shifts = service.preview(fields, contacts, start, start + reach)
+        if len(shifts) > wanted:
+            break
+    return shifts[:wanted]
+
+
+def surprise(handover: service.Handover, now: datetime, fallback_number: str | None) -> str | None:
+    """What the admin must confirm before a save: nobody left on duty, or a handover right now."""
+    callers_go = f"the fallback number {fallback_number}" if fallback_number else "voicemail"
+    if handover.nobody_on_rotation:
+        if handover.after is not None:
+            return (f"Nobody on this rotation can be on duty: once {handover.after.name}'s override ends, "
+                    f"callers go to {callers_go}.")
+        return f"Nobody on this rotation can be on duty: callers go to {callers_go}."
+    # Somebody on duty where nobody was is what the admin is fixing, not a surprise.
+    if not handover.changes_person or handover.before is None or handover.at > now + timedelta(seconds=1):
+        return None
+    if handover.after is None:
+        return f"Nobody is on duty from now: {handover.before.name} stops and callers go to {callers_go}."
+    return f"{handover.after.name} takes over from {handover.before.name} now."
+
+
+def _surprise_of(fields: dict[str, Any], contacts: dict[int, Contact], now: datetime) -> str | None:
+    """`surprise` for a draft that can be saved; for one that cannot, save_rotation says why."""
+    if len(contacts) != len(fields["members"]):
+        return None
+    try:
+        handover = service.rotation_handover(db(), fields, contacts, now)
+    except InvalidChange:
+        return None
+    return surprise(handover, now, current_settings().fallback_number)
+
+
+def _rotation_page(draft: RotationDraft, *, changed: bool, status: int = 200,
+                   confirm: str | None = None) -> tuple[str, int]:
     now = current_clock()
     contacts = {c.id: c for c in db().scalars(select(Contact).order_by(Contact.name, Contact.id))}
     shifts: list[ShiftSpan] = []
     preview_error = None
     unknown = [m for m in draft.members if m not in contacts]
+    handoff = service.next_handoff(db(), now)
     try:
         if unknown:
             raise InvalidChange(f"there is no contact {unknown[0]}")
-        fields = draft.fields(now)
-        start = draft.starts(now)
-        end = start + timedelta(days=PREVIEW_DAYS)
-        # Ask for more and keep the shifts that start in the window, so the last one is whole.
-        shifts = [s for s in service.preview(fields, contacts, start, end + LONGEST_SHIFT) if s.start < end]
+        fields = draft.fields(now, handoff)
+        shifts = _one_cycle(fields, contacts, draft.starts(now, handoff))
         if not any(s.contact for s in shifts):
             shifts = []
     except InvalidChange as error:
@@ -149,12 +199,14 @@ def _rotation_page(draft: RotationDraft, *, changed: bool, status: int = 200) ->
         "oncall/rotation.html",
         draft=draft,
         changed=changed,
+        confirm=confirm,
         contacts=contacts,
         candidates=[c for c in contacts.values() if c.id not in draft.members],
         unusable={c.id for c in contacts.values() if to_e164(c.phone, region) is None},
         shifts=shifts,
         preview_error=preview_error,
         later=later,
+        next_handoff=handoff,
         warnings=service.coverage_warnings(db(), now, settings.fallback_number, region),
         now_local=local_input(now, home_zone()),
         feed_url=url_for("oncall_feeds.calendar", secret=service.feed_secret(db(), None, now), _external=True),
@@ -196,8 +248,14 @@ def edit_rotation() -> Any:
                 flash(f"{str(error).capitalize()}.", "error")
                 status = 422
         return _rotation_page(draft, changed=True, status=status)
+    now = current_clock()
     try:
-        saved = service.save_rotation(db(), draft.fields(current_clock()), now=current_clock(), actor=g.actor)
+        fields = draft.fields(now, service.next_handoff(db(), now))
+        contacts = {c.id: c for c in db().scalars(select(Contact).where(Contact.id.in_(draft.members)))}
+        asked = _surprise_of(fields, contacts, now)
+        if asked is not None and request.form.get("confirmed") != asked:
+            return _rotation_page(draft, changed=True, confirm=asked)
+        saved = service.save_rotation(db(), fields, now=now, actor=g.actor)
     except InvalidChange as error:
         db().rollback()
         flash(f"Not saved: {error}.", "error")

@@ -364,9 +364,11 @@ def test_the_rotation_page_shows_the_members_in_duty_order_and_the_next_shifts(a
     html = admin.get("/admin/rotation").text
     assert member_ids(html) == [team.priya.id, team.tom.id, team.ana.id]
     assert 'value="America/New_York"' in html and 'value="2026-11-23T09:00"' in html
+    assert re.search(r'value="handoff"\s+checked', html), "a change takes effect at the next handoff unless asked"
     preview = text_of(html.split('id="preview"')[1])
-    assert "Wed 25 Nov, 22:00 EST Mon 30 Nov, 09:00 EST Priya Raman" in preview
-    assert "Mon 30 Nov, 09:00 EST Mon 07 Dec, 09:00 EST Tom Berg" in preview
+    assert ("Mon 30 Nov, 09:00 EST Mon 07 Dec, 09:00 EST Tom Berg Mon 07 Dec, 09:00 EST Mon 14 Dec, 09:00 EST Ana Souza "
+            "Mon 14 Dec, 09:00 EST Mon 21 Dec, 09:00 EST Priya Raman") in preview, "one whole cycle: every member once"
+    assert "Mon 28 Dec" not in preview
 
 
 def test_moving_a_member_up_changes_the_draft_and_its_preview_but_saves_nothing(admin, team: Team, session) -> None:
@@ -410,6 +412,43 @@ def test_saving_a_reordered_rotation_applies_from_now_and_never_rewrites_the_pas
     assert entry.actor == "admin:maria"
     assert json.loads(entry.before)["members"] == [team.priya.id, team.tom.id, team.ana.id]
     assert json.loads(entry.after)["members"] == [team.tom.id, team.priya.id, team.ana.id]
+
+
+def test_saving_a_rotation_with_nobody_on_it_asks_first_and_says_where_callers_go(admin, team: Team, session) -> None:
+    form = {**rotation_form(team, member=[]), "takes_effect": "now", "action": "save"}
+    asked = admin.post("/admin/rotation", form)
+    warning = "Nobody on this rotation can be on duty: callers go to voicemail."
+    assert asked.status_code == 200 and warning in text_of(asked.text) and "Save anyway" in asked.text
+    assert len(session.scalars(select(Rotation)).all()) == 1, "nothing saved before the admin confirms"
+    assert admin.post("/admin/rotation", {**form, "confirmed": warning}).status_code == 302
+    fresh(session)
+    assert len(session.scalars(select(Rotation)).all()) == 2
+
+
+def test_a_save_that_hands_over_the_shift_now_names_who_takes_over_from_whom(admin, team: Team, session,
+                                                                              clock) -> None:
+    form = {**rotation_form(team, member=[team.ana.id, team.tom.id]), "takes_effect": "now", "action": "save"}
+    asked = admin.post("/admin/rotation", form)
+    assert "Ana Souza takes over from Priya Raman now." in text_of(asked.text)
+    changed = {**form, "member": [team.tom.id, team.ana.id], "confirmed": "Ana Souza takes over from Priya Raman now."}
+    again = admin.post("/admin/rotation", changed)
+    assert "Tom Berg takes over from Priya Raman now." in text_of(again.text), "a changed draft is asked about again"
+    assert len(session.scalars(select(Rotation)).all()) == 1
+    confirmed = {**changed, "confirmed": "Tom Berg takes over from Priya Raman now."}
+    assert admin.post("/admin/rotation", confirmed).status_code == 302
+    fresh(session)
+    assert duty_at(session, clock.now).on_duty.name == "Tom Berg"
+
+
+def test_a_reorder_saved_for_the_next_handoff_changes_nobodys_shift_in_progress(admin, team: Team, session,
+                                                                                 clock) -> None:
+    form = {**rotation_form(team, member=[team.priya.id, team.ana.id, team.tom.id]), "takes_effect": "handoff"}
+    assert admin.post("/admin/rotation", {**form, "action": "save"}).status_code == 302
+    saved = session.scalars(select(Rotation).order_by(Rotation.id.desc())).first()
+    assert saved.effective_from == PRIYA_WEEK_END
+    assert session.scalars(select(Override)).all() == [], "no shift was in progress at the handoff to keep"
+    assert duty_at(session, clock.now).on_duty.name == "Priya Raman"
+    assert duty_at(session, PRIYA_WEEK_END).on_duty.name == "Ana Souza"
 
 
 def test_a_rotation_change_can_take_effect_from_a_chosen_local_time(admin, team: Team, session) -> None:
