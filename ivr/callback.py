@@ -139,7 +139,7 @@ def callback_call_ended(session: Session, *, call_sid: str, notification: Notifi
                      f"{notification.recipient or notification.to_number} did not take the callback call ({call_status})")
     if call.ended_at is None:
         call.ended_at, call.duration, call.status = now, duration, call_status
-        call.outcome = call.outcome or "abandoned"
+        call.outcome = call.outcome or "missed"  # the engineer (or the customer) never took it
         log_step(call, now, "status", f"CallStatus={call_status}" + (f", {duration} s" if duration is not None else ""))
     session.commit()
     return call

@@ -149,6 +149,10 @@ def routing_targets(duty: Duty, fallback_number: str | None) -> list[dict[str, A
     return targets
 
 
+# Where a call that ends without an outcome was left by nobody answering, not by the caller in the menu.
+UNANSWERED_STEPS = frozenset({Step.CONNECTING, Step.VOICEMAIL, Step.NO_MESSAGE})
+
+
 def open_ticket_for_call(session: Session, call: LiveCall, now: datetime, line: Line, abandoned: bool = False) -> Ticket:
     """Open the call's ticket (once) and snapshot who the call will ring."""
     if call.ticket is not None:
@@ -316,7 +320,9 @@ def close_call(
         call.answered_by = f"{target['name']} ({target['phone']})"
         call.outcome = "connected" if target.get("contact_id") is not None else "fallback"
     if call.outcome is None:
-        call.outcome = "abandoned"
+        # Nobody took a call that reached the engineers (or the voicemail prompt): missed. A caller
+        # who hangs up in the menu, before anyone is rung, abandoned it.
+        call.outcome = "missed" if Step(call.step) in UNANSWERED_STEPS else "abandoned"
         if Step(call.step) is Step.CONNECTING and call.ticket is not None and call.ticket.first_response_at is None:
             records.note(call.ticket, now, "caller_hung_up", "the caller hung up while the line was ringing engineers")
             notify.missed_call(session, call.ticket, duty_at(session, now), now)

@@ -228,7 +228,7 @@ def document() -> dict[str, Any]:
                                                                            "number or a customer called back"},
                         "name": {"type": "string"}, "phone": {"type": ["string", "null"]}}},
                     "outcome": {"type": ["string", "null"],
-                                "enum": ["connected", "voicemail", "status_lookup", "abandoned", "fallback", None]},
+                                "enum": ["connected", "voicemail", "missed", "status_lookup", "abandoned", "fallback", None]},
                     "events": {"type": "array", "items": EVENT}}},
             },
         },

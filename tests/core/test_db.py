@@ -73,20 +73,26 @@ def test_a_new_sqlite_file_is_readable_by_its_owner_only(tmp_path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def _alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = url
+    return config
+
+
 def test_schedule_instants_saved_with_fractions_move_to_whole_seconds_without_shrinking_cover(tmp_path) -> None:
     """Migration 0010: rows saved before instants were kept to the second round-trip like new ones."""
     from datetime import datetime, timezone
 
     from alembic import command
-    from alembic.config import Config
     from sqlalchemy.orm import Session
 
     from oncall.models import Contact, Override, Rotation
 
     url = f"sqlite:///{tmp_path / 'line.db'}"
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.attributes["database_url"] = url
+    config = _alembic_config(url)
     command.upgrade(config, "0009")
     fraction = datetime(2026, 12, 3, 6, 42, 6, 250_000, tzinfo=timezone.utc)
     whole = fraction.replace(microsecond=0)
@@ -103,5 +109,33 @@ def test_schedule_instants_saved_with_fractions_move_to_whole_seconds_without_sh
             rotation, override = session.scalars(select(Rotation)).one(), session.scalars(select(Override)).one()
             assert rotation.effective_from == whole + timedelta(seconds=1), "takes effect after what was asked"
             assert (override.start, override.end) == (whole, whole + timedelta(seconds=1)), "covers what was asked"
+    finally:
+        engine.dispose()
+
+
+def test_calls_nobody_answered_become_missed_and_menu_hang_ups_stay_abandoned(tmp_path) -> None:
+    """Migration 0011: the step a call ended at tells a missed call from an abandoned one."""
+    from datetime import datetime, timezone
+
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from ivr.models import CallLog
+
+    url = f"sqlite:///{tmp_path / 'line.db'}"
+    config = _alembic_config(url)
+    command.upgrade(config, "0010")
+    engine = engine_for(url)
+    try:
+        with Session(engine) as session:
+            session.add_all([CallLog(call_sid=sid, started_at=datetime(2026, 11, 25, 10, tzinfo=timezone.utc),
+                                     status="completed", outcome="abandoned", step=step)
+                             for sid, step in [("CA1", "connecting"), ("CA2", "no_message"), ("CA3", "severity"),
+                                               ("CA4", "engineer_callback")]])
+            session.commit()
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            outcomes = dict(connection.execute(text("SELECT call_sid, outcome FROM call_log")).all())
+        assert outcomes == {"CA1": "missed", "CA2": "missed", "CA3": "abandoned", "CA4": "missed"}
     finally:
         engine.dispose()

@@ -62,9 +62,28 @@ def test_the_call_list_shows_the_newest_first_with_outcome_and_ticket(admin, cal
 
 
 @pytest.mark.parametrize(("outcome", "expected"), [("connected", [CONNECTED]), ("voicemail", [VOICEMAIL]),
-                                                   ("abandoned", [])])
+                                                   ("missed", []), ("abandoned", [])])
 def test_the_call_list_filters_by_outcome(admin, calls, outcome: str, expected: list[str]) -> None:
     assert listed_calls(admin.get(f"/admin/calls/?outcome={outcome}").text) == expected
+
+
+MISSED = "CA" + "3" * 32
+
+
+def test_the_oncall_panel_lists_todays_missed_calls_and_the_calls_page_filters_them(admin, calls, session: Session,
+                                                                                     clock: FakeClock) -> None:
+    make_call(session, MISSED, started_at=clock.now - timedelta(minutes=5), outcome="missed", from_number="+12125550147")
+    make_call(session, "CA" + "4" * 32, started_at=clock.now - timedelta(days=1), outcome="missed",
+              from_number="+12125550148")
+    session.commit()
+    panel = admin.get("/admin/").text
+    assert re.findall(r'id="missed-today".*?</section>', panel, re.S)[0].count("/admin/calls/CA") == 1
+    assert "from +12125550147" in text_of(panel) and "+12125550148" not in text_of(panel), "today's only"
+    assert listed_calls(admin.get("/admin/calls/?outcome=missed").text) == [MISSED, "CA" + "4" * 32]
+
+
+def test_the_oncall_panel_says_when_no_call_was_missed_today(admin, calls) -> None:
+    assert "No missed calls today." in text_of(admin.get("/admin/").text)
 
 
 def test_an_unknown_outcome_is_named_and_ignored(admin, calls) -> None:

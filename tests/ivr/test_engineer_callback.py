@@ -96,7 +96,7 @@ def test_an_unanswered_callback_is_noted_and_is_not_a_response(client, session: 
     ticket = session.get(Ticket, ticket.id)
     assert ticket.first_response_at is None
     assert "callback_unanswered" in [e.kind for e in ticket.events]
-    assert session.scalar(select(CallLog.outcome).where(CallLog.call_sid == record.call_sid)) == "abandoned"
+    assert session.scalar(select(CallLog.outcome).where(CallLog.call_sid == record.call_sid)) == "missed"
 
 
 def test_an_engineer_who_does_not_press_1_cancels_the_callback(client, session: Session, team: Team, clock) -> None:
@@ -130,5 +130,5 @@ def test_a_callback_the_engineer_never_answers_is_logged_on_the_ticket(client, s
     assert client.post(path, data=params, base_url=PUBLIC_BASE, headers={"X-Twilio-Signature": signature}).status_code == 200
     session.expire_all()
     call = session.scalar(select(CallLog))
-    assert (call.step, call.outcome, call.ticket_id, call.status) == ("engineer_callback", "abandoned", ticket.id, "no-answer")
+    assert (call.step, call.outcome, call.ticket_id, call.status) == ("engineer_callback", "missed", ticket.id, "no-answer")
     assert "callback_unanswered" in [e.kind for e in session.get(Ticket, ticket.id).events]

@@ -40,7 +40,7 @@ def test_nobody_answering_reaches_the_voicemail_prompt_and_hanging_up_there_keep
         args=["call", "--url", live_line, "--keys", "1,2,1", "--engineer", "no-answer"])
     assert result.exit_code == 0, result.output
     assert "Nobody could take your call right now" in result.output
-    assert "outcome abandoned" in result.output and "TICKET 10001: high, open" in result.output
+    assert "outcome missed" in result.output and "TICKET 10001: high, open" in result.output
 
 
 def test_an_unreachable_line_is_a_clear_error(app) -> None:
@@ -73,7 +73,7 @@ def test_ctrl_c_at_a_menu_hangs_up() -> None:
 BRANCHES = [
     # (keys, engineer, caller ID, expected ticket line, expected outcome)
     ("1,1,1", "accept", "+12125550147", "TICKET 10001: critical, acknowledged", "outcome connected"),
-    ("1,2,1", "refuse", "+12125550147", "TICKET 10001: high, open", "outcome abandoned"),
+    ("1,2,1", "refuse", "+12125550147", "TICKET 10001: high, open", "outcome missed"),
     ("1,3,2,4155550123#,1", "accept", "+12125550147", "callback +14155550123", "outcome connected"),
     ("1,4,4155550123#,1", "accept", "anonymous", "TICKET 10001: low, acknowledged", "outcome connected"),
     (",,,1,1", "accept", "+12125550147", "TICKET 10001: critical, acknowledged", "outcome connected"),

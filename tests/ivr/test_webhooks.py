@@ -325,7 +325,7 @@ def test_without_a_fallback_number_the_voicemail_is_spooled_and_replayed_onto_a_
     assert session.scalar(select(CallLog)).outcome == "voicemail"
 
 
-def test_hanging_up_while_engineers_ring_keeps_the_ticket_and_logs_an_abandoned_call(client, session: Session, team: Team) -> None:
+def test_hanging_up_while_engineers_ring_keeps_the_ticket_and_logs_a_missed_call(client, session: Session, team: Team) -> None:
     for path, digits in [("/ivr/voice", None), ("/ivr/gather?step=main_menu&n=0", "1"),
                          ("/ivr/gather?step=severity&n=1", "1"), ("/ivr/gather?step=callback_choice&n=2", "1")]:
         signed_post(client, path, call_params(**({"Digits": digits} if digits else {})))
@@ -334,7 +334,7 @@ def test_hanging_up_while_engineers_ring_keeps_the_ticket_and_logs_an_abandoned_
     twiml_of(signed_post(client, "/ivr/dial-result?n=3", call_params(DialCallStatus="canceled")))
     session.commit()
     row = session.scalar(select(CallLog))
-    assert row.outcome == "abandoned" and row.duration == 31
+    assert row.outcome == "missed" and row.duration == 31
     ticket = session.scalar(select(Ticket))
     assert ticket.severity == "critical" and ticket.first_response_at is None
     assert "caller_hung_up" in [e.kind for e in ticket.events]
