@@ -114,9 +114,14 @@ def _urgent(row: Notification) -> bool:
                                         and row.ticket.severity == "critical")
 
 
+# Alerts that only ask for a first response: once the ticket has one (an engineer took the
+# call, acknowledged or resolved it), sending them would page someone for nothing.
+CHASING_KINDS = frozenset({"new_ticket", "sla_50", "sla_80", "sla_breach"})
+
+
 def _outdated(row: Notification) -> bool:
-    """An SLA warning about a ticket that has been answered since it was queued."""
-    return row.kind.startswith("sla_") and row.ticket is not None and (
+    """An alert chasing a first response for a ticket that has been answered since it was queued."""
+    return row.kind in CHASING_KINDS and row.ticket is not None and (
         row.ticket.first_response_at is not None or row.ticket.status == "resolved")
 
 

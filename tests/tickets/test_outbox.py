@@ -280,6 +280,18 @@ def test_an_sla_warning_for_a_ticket_answered_meanwhile_is_not_sent(session: Ses
 
 
 @responses.activate
+def test_a_new_ticket_text_for_a_call_the_engineer_already_took_is_not_sent(session: Session) -> None:
+    t = ticket(session)
+    alert = queue(session, t, kind="new_ticket", body="New high ticket")
+    t.first_response_at, t.responded_by = NOW, "Priya Raman"  # she accepted the caller's call
+    session.commit()
+    assert send_due(session, sender(), NOW) == 0
+    session.refresh(alert)
+    assert alert.status == "failed" and "answered" in alert.last_error
+    assert len(responses.calls) == 0
+
+
+@responses.activate
 def test_a_slow_twilio_does_not_stretch_leases_or_backoff(session: Session) -> None:
     """The clock is read at each claim and each result, not once per round."""
     n = queue(session, ticket(session))
