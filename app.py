@@ -39,6 +39,7 @@ import staff.pages
 import tickets.api
 import tickets.pages
 import web.api
+import web.home
 import web.headers
 import web.pages
 from core.clock import Clock, utc_now
@@ -58,7 +59,7 @@ from tickets.worker import worker_command
 
 # Twilio signs its webhooks and the API takes bearer tokens; forms on pages carry CSRF tokens.
 SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.webhooks.bp, ivr.sms.bp, oncall.api.bp, tickets.api.bp, ivr.api.bp, oncall.calendar.bp)
-PAGE_BLUEPRINTS = (staff.pages.bp, oncall.pages.bp, tickets.pages.bp, ivr.pages.bp)
+PAGE_BLUEPRINTS = (web.home.bp, staff.pages.bp, oncall.pages.bp, tickets.pages.bp, ivr.pages.bp)
 COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, list_api_tokens_command,
             revoke_api_token_command, rotate_feed_secret_command, create_admin_command, call_command, text_command, worker_command)
 

@@ -51,8 +51,18 @@ def bad_number(name: str, value: object, region: str) -> str:
 
 
 def checked_phone(name: str, value: object, region: str, refusal: type[ValueError] = ValueError) -> str:
-    """`value` in E.164, or `refusal` (the caller's own error type) saying what would parse."""
+    """`value` in E.164, or `refusal` (the caller's own error type) saying what would parse.
+
+    A number typed by a person must be a number the line can dial as it is: an extension would
+    be dropped and letters read as keypad digits, so both are refused with the reason.
+    """
     number = to_e164(value, region) if isinstance(value, str) else None
-    if number is None:
+    if number is None or not isinstance(value, str):
         raise refusal(bad_number(name, value, region))
+    extension = phonenumbers.parse(value.strip(), region).extension
+    if extension:
+        raise refusal(f"{name} {clipped(value, 40)!r} has an extension ({extension}), which the line cannot dial: "
+                      "give the direct number")
+    if any(ch.isalpha() for ch in value):
+        raise refusal(f"{name} {clipped(value, 40)!r} has letters in it: give the number in digits")
     return number

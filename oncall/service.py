@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, clipped, one_line, storable
@@ -316,6 +316,18 @@ def get_contact(session: Session, contact_id: int) -> Contact:
     return contact
 
 
+def _check_phone_is_theirs(session: Session, contact: Contact) -> None:
+    """Refuse a second active contact with one phone number: a text from it names one sender."""
+    if not contact.active:
+        return
+    with session.no_autoflush:
+        holder = session.scalar(select(Contact).where(Contact.phone == contact.phone, Contact.active,
+                                                      Contact.id != contact.id if contact.id else true()))
+    if holder is not None:
+        raise InvalidChange(f"phone {contact.phone} is already {holder.name}'s (contact {holder.id}): two active "
+                            "contacts cannot share a number, or a text from it would be credited to the wrong one")
+
+
 def add_contact(session: Session, fields: dict[str, Any], *, region: str, now: datetime, actor: str) -> Contact:
     """Add a contact from `name`, `phone`, optional `email` and `active` (default true)."""
     unknown = set(fields) - {"name", "phone", "email", "active"}
@@ -328,6 +340,7 @@ def add_contact(session: Session, fields: dict[str, Any], *, region: str, now: d
         active=_checked_active(fields.get("active", True)),
         created_at=now,
     )
+    _check_phone_is_theirs(session, contact)
     session.add(contact)
     session.flush()
     # The contact's calendar feed is made with them, so reading them never has to write.
@@ -354,6 +367,8 @@ def update_contact(session: Session, contact_id: int, fields: dict[str, Any], *,
         contact.email = _checked_email(fields["email"])
     if "active" in fields:
         contact.active = _checked_active(fields["active"])
+    if contact.phone != before["phone"] or (contact.active and not before["active"]):
+        _check_phone_is_theirs(session, contact)
     after = contact_json(contact)
     if after != before:
         audit(session, at=now, actor=actor, action="contact.updated", subject=f"contact {contact.id}",

@@ -61,3 +61,15 @@ def test_every_response_forbids_type_sniffing_and_https_lines_ask_for_https(make
     assert "Strict-Transport-Security" not in plain.headers, "not over plain HTTP"
     https = make_app(PUBLIC_URL="https://support.example.com").test_client().get(path)
     assert https.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_the_address_make_run_prints_opens_a_page_that_leads_to_the_admin_pages(client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    for path in ("/admin/", "/admin/tickets/", "/admin/calls/", "/api/openapi.json", "/healthz"):
+        assert f'href="{path}"' in response.text
+
+
+def test_every_page_starts_with_a_link_that_skips_to_its_content(client) -> None:
+    html = client.get("/admin/login").text
+    assert html.index('class="skip-link" href="#main"') < html.index("<header") < html.index('<main id="main"')

@@ -12,7 +12,7 @@ from staff.tokens import issue_api_token
 from oncall.models import CalendarFeed, Override, Rotation
 from oncall.service import add_contact
 from staff.models import AuditEntry
-from tests.support import Team, counted_queries
+from tests.support import PRIYA, Team, counted_queries
 
 UTC = timezone.utc
 
@@ -437,3 +437,23 @@ def test_oncall_shows_the_whole_contact(api, team: Team, session: Session) -> No
 def test_an_overlong_url_gets_a_json_414(api) -> None:
     response = api.get("/api/contacts?limit=5&" + "x" * 8100 + "=1")
     assert response.status_code == 414 and "at most 8000" in response.json["error"]
+
+
+def test_two_active_contacts_cannot_share_a_phone_number(api, team: Team) -> None:
+    taken = api.post("/api/contacts", json={"name": "Priya's twin", "phone": PRIYA})
+    assert taken.status_code == 422 and f"phone {PRIYA} is already Priya Raman's" in taken.json["error"]
+    moved = api.patch(f"/api/contacts/{team.tom.id}", json={"phone": PRIYA})
+    assert moved.status_code == 422 and "cannot share a number" in moved.json["error"]
+    assert api.patch(f"/api/contacts/{team.priya.id}", json={"active": False}).status_code == 200
+    twin = api.post("/api/contacts", json={"name": "Priya's successor", "phone": PRIYA})
+    assert twin.status_code == 201, "an inactive contact's number can be given to someone else"
+    back = api.patch(f"/api/contacts/{team.priya.id}", json={"active": True})
+    assert back.status_code == 422 and "Priya's successor" in back.json["error"]
+
+
+@pytest.mark.parametrize(("phone", "reason"), [("+1 415 555 0199 ext 12", "has an extension (12)"),
+                                               ("+1 415 555 0199 a", "has letters in it"), ("tel 415 555 0199", "has letters in it"),
+                                               ("1-800-FLOWERS", "has letters in it")])
+def test_an_extension_or_letters_in_a_phone_number_are_refused_not_dropped(api, phone: str, reason: str) -> None:
+    response = api.post("/api/contacts", json={"name": "Kenji Watanabe", "phone": phone})
+    assert response.status_code == 422 and reason in response.json["error"]
