@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The browser tests inject axe-core (package.json) when npm is here to install it; without it
+# they skip the accessibility checks, except under CI, where they fail.
+NPM := $(shell command -v npm 2>/dev/null)
 
 .PHONY: run test bench schema clean
 
@@ -20,6 +23,10 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 schema: $(VENV)/.runtime-installed
 	$(BIN)/flask --app app upgrade-db
 
@@ -33,7 +40,7 @@ run: schema
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) BIND_ADDRESS=127.0.0.1 $(BIN)/honcho start -f Procfile web worker
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed $(if $(NPM),node_modules/.installed)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
@@ -42,4 +49,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

@@ -79,9 +79,10 @@ def open_page(browser: Any, line: str) -> Iterator[Callable[..., Any]]:
     """Open a fresh browser tab (own cookies) of a given size on the live line."""
     contexts = []
 
-    def open_(viewport: dict[str, int] = DESKTOP) -> Any:
+    def open_(viewport: dict[str, int] = DESKTOP, *, inject: bool = False) -> Any:
+        # `inject`: let the test add its own script (axe-core) past the pages' Content-Security-Policy.
         context = browser.new_context(viewport=viewport, base_url=line, locale="en-US",
-                                      timezone_id="America/New_York")
+                                      timezone_id="America/New_York", bypass_csp=inject)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
@@ -322,3 +323,65 @@ def test_an_engineer_acknowledges_a_ticket_adds_a_note_and_starts_a_callback(ope
     row = " ".join(page.inner_text("#notifications tbody tr").split())
     assert row.startswith("callback Priya Raman +14155550101 call pending 0")
     screenshot(page, "09-ticket-actions")
+
+
+# ----------------------------------------------------------------------------- accessibility
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = {"moderate", "serious", "critical"}
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's violations of impact moderate or above on the page as it stands, one line each."""
+    if not AXE.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the accessibility checks, but {AXE} is missing (npm ci)")
+        pytest.skip(f"axe-core is not installed at {AXE} (npm ci)")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                          ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+                          " nodes: v.nodes.map(n => n.target.join(' '))}))")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(v['nodes'][:3])}"
+            for v in found if v["impact"] in SERIOUS]
+
+
+def test_the_accessibility_check_reports_what_axe_core_finds(open_page) -> None:
+    page = open_page(inject=True)
+    page.set_content('<html lang="en"><title>t</title><body><main><h1>Form</h1><input type="text"></main></body></html>')
+    assert [v.split(" ")[0] for v in axe_violations(page)] == ["label"], "an input without a label is caught"
+
+
+@pytest.fixture
+def everything(session: Session, team: Team, clock: FakeClock) -> dict[str, str]:
+    """A ticket, its call and an override, so that every admin page has something to show."""
+    now = clock.now
+    ticket = Ticket(number=10001, severity="high", status="open", source="phone", caller_number="+14155550100",
+                    callback_number="+14155550100", created_at=now, response_due_at=now + timedelta(hours=6))
+    ticket.events = [TicketEvent(at=now, kind="created", detail="high ticket from phone")]
+    call = CallLog(call_sid="CA" + "5" * 32, from_number="+14155550100", to_number="+18005550199", started_at=now,
+                   ended_at=now + timedelta(minutes=1), duration=60, status="completed", outcome="missed",
+                   step="done", ticket=ticket)
+    call.events = [CallEvent(at=now, kind="call_started", detail="from +14155550100")]
+    override = add_override(session, team.ana, now + timedelta(days=1), now + timedelta(days=2))
+    session.add_all([ticket, call])
+    session.commit()
+    return {"call": call.call_sid, "override": str(override.id), "contact": str(team.tom.id)}
+
+
+ADMIN_PAGES = ["/admin/", "/admin/contacts", "/admin/contacts/{contact}", "/admin/rotation", "/admin/overrides",
+               "/admin/overrides/{override}", "/admin/tickets/", "/admin/tickets/10001", "/admin/calls/",
+               "/admin/calls/{call}", "/admin/tokens", "/admin/audit"]
+
+
+@pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_every_admin_page_passes_axe_core(open_page, everything: dict[str, str], viewport, size) -> None:
+    page = open_page(viewport, inject=True)
+    page.goto("/admin/login")
+    violations = {"/admin/login": axe_violations(page), "/": []}
+    page.goto("/")
+    violations["/"] = axe_violations(page)
+    log_in(page)
+    for path in ADMIN_PAGES:
+        page.goto(path.format(**everything))
+        violations[path] = axe_violations(page)
+    assert {path: found for path, found in violations.items() if found} == {}
