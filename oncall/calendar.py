@@ -17,7 +17,7 @@ from core.clock import current_clock
 from core.db import db
 from oncall.models import Contact
 from oncall.schedule import ShiftSpan
-from oncall.service import feed_by_secret, rotation_in_force, timeline
+from oncall.service import feed_by_secret, rotation_in_force, timeline, whole_shifts
 
 bp = Blueprint("oncall_feeds", __name__)
 
@@ -65,7 +65,7 @@ def calendar(secret: str) -> Response:
     if feed is None or (feed.contact_id is not None and (contact is None or not contact.active)):
         abort(404)  # a deactivated contact's feed stops with them
     now = current_clock()
-    spans = timeline(db(), now - FEED_PAST, now + FEED_FUTURE)
+    spans = timeline(db(), *whole_shifts(db(), now - FEED_PAST, now + FEED_FUTURE))  # no shift cut in two
     rotation = rotation_in_force(db(), now)
     timezone = rotation.timezone if rotation else "UTC"
     if feed.contact_id is None:

@@ -270,6 +270,20 @@ def timeline(session: Session, start: datetime, end: datetime) -> list[ShiftSpan
     return spans
 
 
+def whole_shifts(session: Session, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """`start` and `end` moved out to the shift bounds around them, so a timeline between them
+    begins and ends with whole shifts (not before the version in force at `start` took effect)."""
+    first = rotation_in_force(session, start)
+    if first is not None and first.members:
+        start = max(shift_bounds(plan_of(first), start)[1], first.effective_from)
+    last = rotation_in_force(session, end)
+    if last is not None and last.members:
+        _, shift_start, shift_end = shift_bounds(plan_of(last), end)
+        if shift_start < end:
+            end = shift_end
+    return start, end
+
+
 # ----------------------------------------------------------------------------- contacts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,7 +34,8 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """Log in with a username and password; five failures in a row lock the account for a while."""
+    """Log in with a username and password. Failures hold back the address they come from (a 429
+    saying until when, with Retry-After), never the account (`staff.admins.log_in`)."""
     if request.method == "GET":
         return render_template("staff/login.html", username="", next=request.args.get("next", ""))
     username = request.form.get("username", "")
@@ -52,7 +54,11 @@ def login() -> Any:
                   f"wait {int(LOGIN_WINDOW.total_seconds() // 60)} minutes before trying that username again.",
                   "error")
             status = 401
-        return render_template("staff/login.html", username=username, next=request.form.get("next", "")), status
+        page = render_template("staff/login.html", username=username, next=request.form.get("next", ""))
+        if attempt.retry_after is None:
+            return page, status
+        wait = max(1, math.ceil((attempt.retry_after - current_clock()).total_seconds()))
+        return page, status, {"Retry-After": str(wait)}
     session.clear()  # a fresh session: nothing from before the login carries over
     session.permanent = True
     session["admin_id"] = admin.id

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import render_template
-from sqlalchemy.orm import Session
 
 from core.clock import current_clock
 from core.db import db
 from core.settings import current_settings
 from oncall import service
-from oncall.schedule import shift_bounds
 from staff.admins import login_required
 from web.pages import home_zone, viewer_zone
 
@@ -34,26 +32,12 @@ COMMON_ZONES = (
 )
 
 
-def _timeline_window(session: Session, now: datetime) -> tuple[datetime, datetime]:
-    """From the start of the shift in force to the end of the shift in force 14 days on: whole shifts."""
-    start, end = now, now + timedelta(days=TIMELINE_DAYS)
-    first = service.rotation_in_force(session, start)
-    if first is not None and first.members:
-        start = max(shift_bounds(service.plan_of(first), now)[1], first.effective_from)
-    last = service.rotation_in_force(session, end)
-    if last is not None and last.members:
-        _, shift_start, shift_end = shift_bounds(service.plan_of(last), end)
-        if shift_start < end:
-            end = shift_end
-    return start, end
-
-
 @login_required
 def oncall_now() -> str:
     """Who is on duty, who comes next, when the shift ends, the next 14 days, and what breaks coverage."""
     now, settings = current_clock(), current_settings()
     outlook = service.duty_outlook(db(), now)
-    start, end = _timeline_window(db(), now)
+    start, end = service.whole_shifts(db(), now, now + timedelta(days=TIMELINE_DAYS))
     zones = sorted({*COMMON_ZONES, home_zone().key, viewer_zone().key})
     return render_template(
         "oncall/now.html",

@@ -94,7 +94,8 @@ def test_five_wrong_passwords_hold_back_that_address_not_the_admin(app, client, 
     for _ in range(5):
         assert actions.login(password="wrong password!").status_code == 401
     refused = actions.login()
-    assert refused.status_code == 429 and "Too many failed logins from here" in refused.text
+    assert refused.status_code == 429 and "Too many failed logins from here. Try again after" in refused.text
+    assert refused.headers["Retry-After"] == str(15 * 60), "the window runs from the first of the five failures"
     elsewhere = AdminActions(app.test_client())
     elsewhere.client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
     assert elsewhere.login().status_code == 302, "the admin, from their own address, still gets in"

@@ -157,3 +157,12 @@ def test_the_cli_gives_the_rotation_feed_a_new_link(app, client, session, clock,
     assert client.get(new_path).status_code == 200
     missing = app.test_cli_runner().invoke(args=["rotate-feed-secret", "--contact", "999999"])
     assert missing.exit_code != 0 and "no contact 999999" in missing.output
+
+
+def test_the_feed_begins_and_ends_with_whole_shifts(client, session, clock, team) -> None:
+    token = issue_api_token(session, "tests", clock.now)
+    calendar = feed(client, client.get("/api/rotation", headers={"Authorization": f"Bearer {token}"}).json["calendar_url"])
+    listed = events(calendar)
+    # The team's weeks hand over on Mondays at 09:00 New York (14:00 UTC).
+    for instant in (listed[0][0], listed[-1][1]):
+        assert (instant.weekday(), instant.hour, instant.minute) == (0, 14, 0), instant
