@@ -318,10 +318,10 @@ def test_an_engineer_acknowledges_a_ticket_adds_a_note_and_starts_a_callback(ope
 
     assert page.locator("#contact_id option:checked").inner_text().startswith("Priya Raman")  # on duty now
     page.click("button:has-text('Start callback')")
-    assert ("Calling Priya Raman at +14155550101, then the customer at +14155550100."
+    assert ("Callback queued: the line will ring Priya Raman at +14155550101, then the customer at +14155550100."
             in page.inner_text(".flash-ok"))
     row = " ".join(page.inner_text("#notifications tbody tr").split())
-    assert row.startswith("callback Priya Raman +14155550101 call pending 0")
+    assert row.startswith("callback Priya Raman +14155550101 call queued 0")
     screenshot(page, "09-ticket-actions")
 
 

@@ -181,7 +181,7 @@ def _claim_next(session: Session, now: datetime) -> Claim | None:
             session.rollback()
             return None
         if _outdated(first):
-            first.status, first.last_error = "failed", "not sent: the ticket was answered before this went out"
+            first.status, first.last_error = "failed", NOT_SENT_ANSWERED
             session.commit()
             continue
         rows = [first]
@@ -307,6 +307,22 @@ class TwilioSender:
 
 
 NOT_SENT_WITHOUT_TWILIO = "not sent: no Twilio account is configured (printed to the worker's console)"
+NOT_SENT_ANSWERED = "not sent: the ticket was answered before this went out"
+
+
+def fate_of(notification: Notification) -> tuple[str, bool]:
+    """How a message's fate reads on the pages: in words, and whether someone should look into it.
+
+    A message the line chose not to send (no Twilio account in development, or a ticket answered
+    meanwhile) is stored as `failed`, as the API's three statuses have it, but nothing went wrong.
+    """
+    if notification.status == "failed" and notification.last_error == NOT_SENT_WITHOUT_TWILIO:
+        return "printed (no Twilio account)", False
+    if notification.status == "failed" and notification.last_error == NOT_SENT_ANSWERED:
+        return "not needed (answered)", False
+    if notification.status == "pending" and notification.channel == "call":
+        return "queued", False
+    return notification.status, notification.status == "failed"
 
 
 class ConsoleSender:

@@ -27,6 +27,7 @@ from oncall.models import Contact
 from oncall.service import duty_at
 from tickets import service
 from tickets.models import STATUSES, Ticket
+from tickets.outbox import fate_of
 from tickets.records import find_ticket
 from tickets.fields import MAX_NOTE_LENGTH, InvalidTicketChange, TicketConflict, TicketNotFound
 from tickets.report import SLA_SUMMARY_DAYS, sla_summary
@@ -34,6 +35,7 @@ from tickets.sla import Severity, target_description
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/admin/tickets", template_folder="templates")
 protect_pages(bp)
+bp.add_app_template_global(fate_of, "fate_of")
 
 SEVERITIES = tuple(s.value for s in Severity)
 
@@ -205,6 +207,7 @@ def start_callback(number: str) -> Any:
     def act() -> tuple[Ticket, str]:
         ticket, call = service.start_callback(db(), number, contact_id, region=current_settings().phone_region,
                                               now=current_clock(), actor=g.actor)
-        return ticket, f"Calling {call.recipient} at {call.to_number}, then the customer at {ticket.callback_number}."
+        return ticket, (f"Callback queued: the line will ring {call.recipient} at {call.to_number}, then the customer "
+                        f"at {ticket.callback_number}. Its outcome shows under Notifications and Calls below.")
 
     return _carry_out(number, "No callback", act, {"contact_id": contact_id})

@@ -359,12 +359,12 @@ def test_starting_a_callback_queues_a_call_to_the_chosen_engineer(admin, callbac
     response = post_on(admin, 10001, "callback", {"contact_id": str(team.tom.id)})
     assert response.status_code == 302 and response.headers["Location"] == "/admin/tickets/10001"
     page = text_of(admin.get("/admin/tickets/10001").text)
-    assert f"Calling Tom Berg at {TOM}, then the customer at {CUSTOMER}." in page
+    assert f"Callback queued: the line will ring Tom Berg at {TOM}, then the customer at {CUSTOMER}." in page
     [call] = callbacks(session)
     assert (call.to_number, call.recipient, call.channel, call.status, call.created_at) == (
         TOM, "Tom Berg", "call", "pending", clock.now)
     assert call.ticket_id == callback_ticket.id
-    assert f"callback Tom Berg {TOM} call pending 0" in page  # the notifications list
+    assert f"callback Tom Berg {TOM} call queued 0" in page, "the notifications list: queued, not yet a call"
     assert (f"callback_requested admin:maria asked the line to ring Tom Berg at {TOM}, then the customer at "
             f"{CUSTOMER}") in page
     ticket = ticket_now(session, 10001)
@@ -492,3 +492,22 @@ def test_a_message_waiting_for_a_retry_shows_when_it_is_tried_next(admin, ticket
     session.commit()
     section = text_of(admin.get("/admin/tickets/10001").text)
     assert "pending next try Wed 25 Nov, 22:01 EST 2" in section and "Twilio answered 503" in section
+
+
+def test_a_text_printed_without_twilio_and_one_not_needed_are_not_shown_as_failures(admin, callback_ticket,
+                                                                                     session, clock) -> None:
+    from tickets.models import Notification
+    from tickets.outbox import NOT_SENT_ANSWERED, NOT_SENT_WITHOUT_TWILIO
+
+    for kind, error in [("new_ticket", NOT_SENT_WITHOUT_TWILIO), ("sla_50", NOT_SENT_ANSWERED),
+                        ("sla_80", "Twilio refused: 21211 invalid 'To' number")]:
+        session.add(Notification(ticket_id=callback_ticket.id, to_number=TOM, recipient="Tom Berg", channel="sms",
+                                 kind=kind, body="…", status="failed", attempts=1, last_error=error,
+                                 created_at=clock.now, next_attempt_at=clock.now))
+    session.commit()
+    html = admin.get("/admin/tickets/10001").text
+    page = text_of(html)
+    assert "new_ticket Tom Berg +14155550102 sms printed (no Twilio account)" in page
+    assert "sla_50 Tom Berg +14155550102 sms not needed (answered)" in page
+    assert "sla_80 Tom Berg +14155550102 sms failed" in page
+    assert html.count('class="badge problem">failed<') == 1, "only the real failure is marked as a problem"
