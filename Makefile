@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The demo rotation hands over in New York: the caller, the texts and the pages then speak its zone.
+SUPPORT_TIMEZONE ?= America/New_York
 # The browser tests inject axe-core (package.json) when npm is here to install it; without it
 # they skip the accessibility checks, except under CI, where they fail.
 NPM := $(shell command -v npm 2>/dev/null)
@@ -31,14 +33,15 @@ schema: $(VENV)/.runtime-installed
 	$(BIN)/flask --app app upgrade-db
 
 run: schema
-	$(BIN)/flask --app app seed-demo
+	SUPPORT_TIMEZONE=$(SUPPORT_TIMEZONE) $(BIN)/flask --app app seed-demo
 	@echo
-	@echo "The support line answers on http://127.0.0.1:$(PORT) (Twilio webhooks under /ivr, SMS at /sms)."
+	@echo "The support line answers on http://127.0.0.1:$(PORT)/ (Twilio webhooks under /ivr, SMS at /sms)."
 	@echo "Admin pages:   http://127.0.0.1:$(PORT)/admin   (the demo login is printed above)"
 	@echo "Place a call:  .venv/bin/flask --app app call      (or: --keys 1,1,1 --engineer accept)"
 	@echo "Send a text:   .venv/bin/flask --app app text 'ONCALL' --from +14155550101"
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) BIND_ADDRESS=127.0.0.1 $(BIN)/honcho start -f Procfile web worker
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) BIND_ADDRESS=127.0.0.1 SUPPORT_TIMEZONE=$(SUPPORT_TIMEZONE) \
+		$(BIN)/honcho start -f Procfile web worker
 
 test: $(VENV)/.dev-installed $(if $(NPM),node_modules/.installed)
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ the arrows between them.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -44,7 +45,7 @@ import web.headers
 import web.pages
 from core.clock import Clock, utc_now
 from core.db import db, upgrade_schema
-from core.settings import Settings, current_settings
+from core.settings import Settings, SettingsError, current_settings
 from demo import seed_demo_command
 from ivr.commands import replay_spool_command
 from ivr.terminal import call_command, text_command
@@ -58,6 +59,7 @@ from staff.commands import (
 from tickets.worker import worker_command
 
 # Twilio signs its webhooks and the API takes bearer tokens; forms on pages carry CSRF tokens.
+BAD_SETTINGS = 3  # gunicorn's "worker failed to boot": the master stops too
 SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.webhooks.bp, ivr.sms.bp, oncall.api.bp, tickets.api.bp, ivr.api.bp, oncall.calendar.bp)
 PAGE_BLUEPRINTS = (web.home.bp, staff.pages.bp, oncall.pages.bp, tickets.pages.bp, ivr.pages.bp)
 COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, list_api_tokens_command,
@@ -88,7 +90,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     env = config.pop("ENV", os.environ)
     clock: Clock = config.pop("CLOCK", utc_now)
 
-    settings = Settings.from_env(env, app.instance_path)
+    try:
+        settings = Settings.from_env(env, app.instance_path)
+    except SettingsError as error:
+        # One line naming the variable, not a traceback; exit status 3 is what makes gunicorn
+        # stop instead of booting the same broken web process again and again.
+        print(f"The support line cannot start: {error}", file=sys.stderr)
+        raise SystemExit(BAD_SETTINGS) from None
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

@@ -129,8 +129,10 @@ def _local_secret(instance_path: str, name: str, variable: str) -> str:
         with open(path, "x", opener=lambda p, flags: os.open(p, flags, 0o600)) as file:
             file.write(secrets.token_hex(32))
     except FileExistsError:
-        pass
-    log.warning("%s is not set: using the local development value in %s", variable, path)
+        # Said once, when the value was made; every command after would only repeat it.
+        log.info("%s is not set: using the local development value in %s", variable, path)
+    else:
+        log.warning("%s is not set: made a local development value in %s", variable, path)
     return path.read_text().strip()
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import create_app
 from core.settings import app_settings
 from ivr.spool import spool_request
 from oncall.models import Contact
@@ -73,3 +76,22 @@ def test_the_address_make_run_prints_opens_a_page_that_leads_to_the_admin_pages(
 def test_every_page_starts_with_a_link_that_skips_to_its_content(client) -> None:
     html = client.get("/admin/login").text
     assert html.index('class="skip-link" href="#main"') < html.index("<header") < html.index('<main id="main"')
+
+
+def test_a_bad_setting_stops_the_line_with_one_line_naming_it(env, tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        create_app({"ENV": {**env, "PHONE_REGION": "XX"}, "INSTANCE_PATH": str(tmp_path / "instance")})
+    assert stopped.value.code == 3, "gunicorn's worker-failed-to-boot status, so its master stops too"
+    assert capsys.readouterr().err == "The support line cannot start: PHONE_REGION='XX' is not a region phonenumbers knows\n"
+
+
+def test_the_local_development_secrets_are_announced_once_when_made(env, tmp_path, caplog) -> None:
+    quiet = {name: value for name, value in env.items() if name not in {"SECRET_KEY", "TWILIO_AUTH_TOKEN"}}
+    config = {"INSTANCE_PATH": str(tmp_path / "instance")}
+    with caplog.at_level(logging.WARNING, logger="supportline"):
+        create_app({**config, "ENV": quiet})
+        made = [r.getMessage() for r in caplog.records]
+        caplog.clear()
+        create_app({**config, "ENV": quiet})
+    assert len(made) == 2 and all("made a local development value" in m for m in made)
+    assert caplog.records == [], "the next command says nothing new, so it says nothing"
