@@ -31,13 +31,15 @@ def sender_for_settings() -> Sender:
     """
     settings = current_settings()
     if settings.twilio_account_sid:
+        # PUBLIC_URL too: the calls the worker places (engineer callbacks) fetch their TwiML from it.
         missing = [name for name, absent in (("TWILIO_PHONE_NUMBER", not settings.twilio_phone_number),
-                                             ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token_is_local)) if absent]
+                                             ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token_is_local),
+                                             ("PUBLIC_URL", not settings.public_url)) if absent]
         if missing:
             raise click.ClickException(f"TWILIO_ACCOUNT_SID is set but {' and '.join(missing)} is not: "
                                        "set them all to send through Twilio, or none to print to the console")
         return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_phone_number)
-    click.secho("No TWILIO_ACCOUNT_SID: notifications are printed here and marked failed, NOT sent.",
+    click.secho("No TWILIO_ACCOUNT_SID: notifications are printed here, not sent (the ticket pages say \"printed\").",
                 fg="yellow", err=True)
     return ConsoleSender(lambda text: click.echo(f"[notification] {text}"))
 

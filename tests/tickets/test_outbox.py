@@ -469,7 +469,7 @@ def test_answered_and_resolved_tickets_are_not_chased(session: Session) -> None:
 
 @responses.activate
 def test_the_worker_command_runs_the_clock_and_sends_through_twilio(make_app, session: Session, clock) -> None:
-    app = make_app()
+    app = make_app(PUBLIC_URL="https://support.example.com")
     t = ticket(session, Severity.CRITICAL, at=clock.now - timedelta(hours=3))
     session.commit()
     from tests.support import add_contact, add_rotation
@@ -490,7 +490,7 @@ def test_without_twilio_credentials_the_worker_prints_messages_and_says_so(make_
     app = make_app(TWILIO_ACCOUNT_SID="")
     queue(session, None, body="a console message", at=clock.now)
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
-    assert "NOT sent" in result.output
+    assert "notifications are printed here, not sent" in result.output
     assert f"SMS to {PRIYA.phone}: a console message" in result.output
     printed = session.scalar(select(Notification))
     assert printed.status == "failed" and "not sent: no Twilio account" in printed.last_error, "never marked sent"
@@ -576,7 +576,9 @@ def test_a_missed_call_sends_exactly_these_texts_through_twilio(client, session:
     ]
 
 
-@pytest.mark.parametrize("missing", ["TWILIO_PHONE_NUMBER", "TWILIO_AUTH_TOKEN"])
+@pytest.mark.parametrize("missing", ["TWILIO_PHONE_NUMBER", "TWILIO_AUTH_TOKEN", "PUBLIC_URL"])
 def test_the_worker_refuses_half_a_twilio_configuration(make_app, missing: str) -> None:
-    result = make_app(**{missing: ""}).test_cli_runner().invoke(args=["worker", "--once"])
-    assert result.exit_code != 0 and missing in result.output
+    """PUBLIC_URL included: without it the callbacks the worker places could not fetch their TwiML."""
+    settings = {"PUBLIC_URL": "https://support.example.com", missing: ""}
+    result = make_app(**settings).test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code != 0 and f"TWILIO_ACCOUNT_SID is set but {missing} is not" in result.output
