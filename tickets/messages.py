@@ -162,4 +162,4 @@ def on_call_now(name: str | None, phone: str | None, until: datetime | None, the
 
 def calling_you(number: int, callback_number: str) -> str:
     """CALL accepted: the line will ring the engineer, then the customer."""
-    return f"Calling you now, then connecting you to {callback_number} for ticket {number}."
+    return f"Callback queued: the line rings you in a moment, then connects you to {callback_number} for ticket {number}."

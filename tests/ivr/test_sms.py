@@ -96,7 +96,7 @@ def test_oncall_says_who_is_on_duty_until_when_and_who_is_next(text, team: Team)
 
 def test_call_queues_an_engineer_callback_to_the_sender(text, session: Session, ticket: Ticket) -> None:
     _, replies = text("CALL 10001", sender=TOM)
-    assert replies == [f"Calling you now, then connecting you to {CUSTOMER} for ticket 10001."]
+    assert replies == [f"Callback queued: the line rings you in a moment, then connects you to {CUSTOMER} for ticket 10001."]
     session.commit()
     callback = session.scalar(select(Notification).where(Notification.kind == "callback"))
     assert (callback.to_number, callback.channel, callback.status) == (TOM, "call", "pending")
@@ -150,7 +150,7 @@ def test_a_call_text_delivered_twice_rings_the_engineer_once(client, session: Se
     signature = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC_BASE}/sms", params)
     replies = [client.post("/sms", data=params, base_url=PUBLIC_BASE, headers={"X-Twilio-Signature": signature}).text
                for _ in range(2)]
-    assert "Calling you now" in replies[0] and "<Message>" not in replies[1], "the copy is not answered again"
+    assert "Callback queued" in replies[0] and "<Message>" not in replies[1], "the copy is not answered again"
     session.commit()
     assert session.scalar(select(func.count()).select_from(Notification)) == 1
 
