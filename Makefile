@@ -46,7 +46,7 @@ run: schema
 test: $(VENV)/.dev-installed $(if $(NPM),node_modules/.installed)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench
