@@ -123,9 +123,9 @@ class PacedEngineers(ScriptedEngineers):
         super().__init__(behaviours)
         self.pause = pause
 
-    def ring(self, number: str) -> Engineer | str:
+    def ring(self, number: str, seconds: int = 30) -> Engineer | str:
         self.pause()
-        picked = super().ring(number)
+        picked = super().ring(number, seconds)
         if not isinstance(picked, str):
             original, pause = picked.answer_gather, self.pause
 

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import with_appcontext
@@ -24,6 +25,8 @@ from sqlalchemy import select as sql_select
 from core.db import db
 from core.settings import Settings, current_settings
 from ivr.models import CallLog
+from oncall.models import Contact
+from tickets.messages import short_time
 from phonesim import (
     DTMF_KEYS,
     HANGUP,
@@ -36,7 +39,6 @@ from phonesim import (
     RecordPrompt,
     ScriptedCaller,
     ScriptedEngineers,
-    Signal,
     Speech,
     Voicemail,
     new_sid,
@@ -49,7 +51,13 @@ DEFAULT_LINE = "http://127.0.0.1:5000"
 # The number dialled and texted when TWILIO_PHONE_NUMBER is not set.
 DEFAULT_SUPPORT_NUMBER = "+18005550199"
 ENGINEER_CHOICES = ("accept", "refuse", "silent", "no-answer", "busy")
+ENDINGS = {"hangup-verb": "the line hung up", "caller-hangup": "you hung up", "no-more-verbs": "the line had no more to say",
+           "reject": "the line rejected the call"}
 HANG_UP_WORDS = frozenset({"h", "hangup", "hang up"})
+SPEECH_PREFIX = "say "
+VOICEMAIL_PREFIXES = ("vm ", "voicemail ")
+# Twilio waits a Gather's timeout for each key; a number is at most 15 digits and the #.
+MOST_KEYS_IN_A_NUMBER = 16
 
 
 def timed_line(stream: TextIO, seconds: float) -> str | None:
@@ -63,10 +71,60 @@ def timed_line(stream: TextIO, seconds: float) -> str | None:
     return stream.readline() or None
 
 
+def voicemail(text: str) -> Voicemail:
+    """A message left at the beep, about as long as it takes to say."""
+    return Voicemail(text, seconds=max(2, len(text.split()) // 2))
+
+
+def typed_answer(typed: str, *, recording: bool = False) -> Answer:
+    """What a caller's typed line means: keys, `say <words>`, `vm <message>`, `h` to hang up, nothing for silence.
+
+    At a recording (`recording=True`) any words are the message.
+    """
+    text = typed.strip()
+    lowered = text.lower()
+    if not text:
+        return SILENCE
+    if lowered in HANG_UP_WORDS:
+        return HANGUP
+    for prefix in VOICEMAIL_PREFIXES:
+        if lowered.startswith(prefix):
+            return voicemail(text[len(prefix):].strip())
+    if recording:
+        return voicemail(text)
+    if lowered.startswith(SPEECH_PREFIX):
+        return Speech(text[len(SPEECH_PREFIX):].strip())
+    keys = "".join(ch for ch in text if ch in DTMF_KEYS)
+    return keys or Speech(text)
+
+
+def script_answers(keys: str) -> list[Answer]:
+    """`--keys` as the caller's answers, one per comma; click.BadParameter names an item that is none."""
+    answers = []
+    for item in keys.split(","):
+        text = item.strip()
+        lowered = text.lower()
+        if not (set(text) <= DTMF_KEYS or lowered in HANG_UP_WORDS
+                or lowered.startswith((SPEECH_PREFIX, *VOICEMAIL_PREFIXES))):
+            raise click.BadParameter(
+                f"{text!r} is not an answer: give keys (1, 4155550123#), nothing for silence, "
+                "`say <words>`, `vm <message>` or `h`", param_hint="--keys")
+        answers.append(typed_answer(text))
+    return answers
+
+
+def gather_wait(prompt: GatherPrompt) -> int:
+    """How long Twilio lets a caller take over a Gather: its timeout for each key it can take."""
+    if prompt.num_digits == 1 or not prompt.accepts_digits:
+        return prompt.timeout
+    return prompt.timeout * (prompt.num_digits or MOST_KEYS_IN_A_NUMBER)
+
+
 class TerminalCaller:
     """A caller at the keyboard: keys then Enter; `say <words>` speaks; Enter alone is silence; `h` hangs up.
 
-    Ctrl-C hangs up too, so the line logs the call as it would a real hang-up.
+    Each prompt waits as long as Twilio would. Ctrl-C hangs up too, so the line logs the call as it
+    would a real hang-up.
     """
 
     def __init__(self, read: Callable[[float], str | None], write: Callable[[str], None]) -> None:
@@ -76,47 +134,62 @@ class TerminalCaller:
     def hear(self, text: str) -> None:
         self.write(f"LINE: {text}")
 
-    def _ask(self, hint: str, seconds: float) -> str | Signal:
-        """The line typed within `seconds`; SILENCE for none or an empty one, HANGUP for `h` or Ctrl-C."""
+    def _ask(self, hint: str, seconds: float) -> str | None:
+        """The line typed within `seconds` ("" for none); None for Ctrl-C."""
         self.write(f"  [{hint}; {seconds:g} s]")
         try:
-            line = self.read(seconds)
+            return self.read(seconds) or ""
         except KeyboardInterrupt:
-            return HANGUP
-        typed = (line or "").strip()
-        if not typed:
-            return SILENCE
-        return HANGUP if typed.lower() in HANG_UP_WORDS else typed
+            return None
 
     def answer_gather(self, prompt: GatherPrompt) -> Answer:
         hint = "type keys then Enter" if prompt.accepts_digits else "type `say …`"
-        typed = self._ask(f"{hint}, `say <words>` to speak, Enter for silence, h to hang up", prompt.timeout)
-        if isinstance(typed, Signal):
-            return typed
-        if typed.lower().startswith("say "):
-            return Speech(typed[4:].strip())
-        keys = "".join(ch for ch in typed if ch in DTMF_KEYS)
-        return keys or Speech(typed)
+        typed = self._ask(f"{hint}, `say <words>` to speak, Enter for silence, h to hang up", gather_wait(prompt))
+        return HANGUP if typed is None else typed_answer(typed)
 
     def answer_record(self, prompt: RecordPrompt) -> Answer:
-        typed = self._ask("type your message then Enter (it stands in for the recording), h to hang up", 60)
-        if isinstance(typed, Signal):
-            return typed
-        return Voicemail(typed, seconds=max(2, len(typed.split()) // 2))
+        typed = self._ask("type your message then Enter (it stands in for the recording), h to hang up",
+                          prompt.max_length)
+        return HANGUP if typed is None else typed_answer(typed, recording=True)
 
 
-class TerminalEngineers:
-    """Engineers whose answer the person at the keyboard chooses when their phone rings."""
+class TerminalEngineer:
+    """The engineer who picked up: the whisper shows, and the person at the keyboard answers it."""
+
+    talk_seconds = 60
 
     def __init__(self, read: Callable[[float], str | None], write: Callable[[str], None]) -> None:
         self.read = read
         self.write = write
+        self.label = "picked up"
 
-    def ring(self, number: str):
-        self.write(f"RINGING {number}: (a)ccept, (r)efuse, (s)ilent, (n)o answer, (b)usy?")
-        choice = (self.read(30) or "n").strip().lower()[:1]
-        behaviour = {"a": "accept", "r": "refuse", "s": "silent", "b": "busy"}.get(choice, "no-answer")
-        return ScriptedEngineers([behaviour]).ring(number)
+    def hear(self, text: str) -> None:
+        self.write(f"  WHISPER: {text}")
+
+    def answer_gather(self, prompt: GatherPrompt) -> Answer:
+        self.write(f"  [engineer: type keys then Enter, Enter for silence, h to hang up; {gather_wait(prompt):g} s]")
+        answer = typed_answer(self.read(gather_wait(prompt)) or "")
+        self.label = {"1": "accept", SILENCE: "silent", HANGUP: "hang up"}.get(answer, "refuse")
+        return answer
+
+
+class TerminalEngineers:
+    """The phones the line dials, answered at the keyboard: who rings shows, and so does the whisper."""
+
+    def __init__(self, read: Callable[[float], str | None], write: Callable[[str], None],
+                 who: Callable[[str], str | None] = lambda number: None) -> None:
+        self.read = read
+        self.write = write
+        self.who = who
+
+    def ring(self, number: str, seconds: int = 30) -> TerminalEngineer | str:
+        name = self.who(number)
+        self.write(f"RINGING {number}" + (f" ({name})" if name else "")
+                   + f": (p)ick up, (b)usy, Enter for no answer; {seconds} s")
+        choice = (self.read(seconds) or "").strip().lower()[:1]
+        if choice == "p":
+            return TerminalEngineer(self.read, self.write)
+        return "busy" if choice == "b" else "no-answer"
 
 
 def support_number(settings: Settings) -> str:
@@ -124,19 +197,30 @@ def support_number(settings: Settings) -> str:
     return settings.twilio_phone_number or DEFAULT_SUPPORT_NUMBER
 
 
-def describe_outcome(call: CallLog | None) -> list[str]:
-    """The call log row and its ticket as lines of text, for the end of a terminal call."""
+def who_has(number: str) -> str | None:
+    """Whose phone `number` is in the local database: an active contact's name, or the fallback number."""
+    name = db().scalar(sql_select(Contact.name).where(Contact.phone == number, Contact.active.is_(True)))
+    # End the read at once: on SQLite an open read would hold up the line's own writes during the call.
+    db().rollback()
+    if name is None and number == current_settings().fallback_number:
+        return "the fallback number"
+    return name
+
+
+def describe_outcome(call: CallLog | None, timezone: str) -> list[str]:
+    """The call log row and its ticket as lines of text, times in `timezone`, for the end of a terminal call."""
     if call is None:
         return ["(this call is not in the local database: the line you rang keeps another one)"]
+    zone = ZoneInfo(timezone)
     lines = [
         f"CALL {call.call_sid}: {call.status}, outcome {call.outcome or '—'}"
         + (f", answered by {call.answered_by}" if call.answered_by else ""),
     ]
-    lines += [f"  {event.at:%H:%M:%S} {event.kind}: {event.detail}" for event in call.events]
+    lines += [f"  {event.at.astimezone(zone):%H:%M:%S} {event.kind}: {event.detail}" for event in call.events]
     ticket = call.ticket
     if ticket is not None:
         lines.append(
-            f"TICKET {ticket.number}: {ticket.severity}, {ticket.status}, due {ticket.response_due_at:%Y-%m-%d %H:%M} UTC, "
+            f"TICKET {ticket.number}: {ticket.severity}, {ticket.status}, due {short_time(ticket.response_due_at, timezone)}, "
             f"callback {ticket.callback_number or 'none'}"
         )
         if ticket.transcript:
@@ -146,7 +230,8 @@ def describe_outcome(call: CallLog | None) -> list[str]:
 
 def echo_outcome(call_sid: str) -> None:
     """Print what the local database kept of the call `call_sid`: its log row and its ticket."""
-    for line in describe_outcome(db().scalar(sql_select(CallLog).where(CallLog.call_sid == call_sid))):
+    call = db().scalar(sql_select(CallLog).where(CallLog.call_sid == call_sid))
+    for line in describe_outcome(call, current_settings().support_timezone):
         click.echo(line)
 
 
@@ -164,11 +249,13 @@ def call_command(url: str, from_number: str, to_number: str | None, keys: str | 
     echo = click.echo
     read = partial(timed_line, sys.stdin)
     if keys is not None:
-        answers: list[Answer] = [k.strip() if k.strip() else SILENCE for k in keys.split(",")]
-        caller = ScriptedCaller(answers, hang_up_when_done=True)
+        caller = ScriptedCaller(script_answers(keys), hang_up_when_done=True)
     else:
         caller = TerminalCaller(read, echo)
-    engineers = ScriptedEngineers([engineer or "accept"] * 20) if (engineer or keys is not None) else TerminalEngineers(read, echo)
+    if engineer or keys is not None:
+        engineers = ScriptedEngineers([engineer or "accept"] * 20)
+    else:
+        engineers = TerminalEngineers(read, echo, who_has)
     base = url.rstrip("/")
     call_sid = new_sid("CA")
     to_number = to_number or support_number(settings)
@@ -193,14 +280,17 @@ def call_command(url: str, from_number: str, to_number: str | None, keys: str | 
         return
     except PhoneError as error:
         raise click.ClickException(f"the call failed: {error}") from None
+    except TypeError as error:  # a scripted answer where the call wanted another kind (words at a recording)
+        raise click.ClickException(f"the --keys script does not fit the call: {error}") from None
     except OSError as error:
         raise click.ClickException(f"cannot reach the line at {base}: {error}") from None
     if keys is not None:
         # Nobody watched it live: show the whole call, keys and whispers included.
         echo(record.transcript())
-    for dial in record.dials:
-        echo(f"DIALLED {dial.number}: {dial.behaviour}, DialCallStatus {dial.dial_call_status}")
-    echo(f"CALL ENDED ({record.ended_by}), {record.duration} s")
+    else:
+        for dial in record.dials:
+            echo(f"DIALLED {dial.number}: {dial.behaviour}, DialCallStatus {dial.dial_call_status}")
+        echo(f"CALL ENDED ({ENDINGS.get(record.ended_by, record.ended_by)}), {record.duration} s")
     echo_outcome(record.call_sid)
 
 

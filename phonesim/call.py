@@ -376,11 +376,12 @@ class _Call:
             self._answer(leg)
         dial_sid = new_sid("CA")
         self._log(f"DIAL {number}")
-        picked = self.engineers.ring(number) if self.engineers else "no-answer"
+        ring_seconds = int_attr(verb, "timeout", 30)
+        picked = self.engineers.ring(number, ring_seconds) if self.engineers else "no-answer"
         if isinstance(picked, str):
             if picked not in UNANSWERED_STATUSES:
                 raise ValueError(f"an unanswered ring must be one of {UNANSWERED_STATUSES}, got {picked!r}")
-            self.clock += int_attr(verb, "timeout", 30) if picked == "no-answer" else 1
+            self.clock += ring_seconds if picked == "no-answer" else 1
             attempt = DialAttempt(number, picked, picked, bridged=False, dial_call_sid=dial_sid)
             params = {"DialCallStatus": picked, "DialCallSid": dial_sid, "DialBridged": "false"}
         else:

@@ -119,8 +119,8 @@ class Engineer(Protocol):
 class Engineers(Protocol):
     """Whoever answers the numbers the line dials."""
 
-    def ring(self, number: str) -> Engineer | str:
-        """An Engineer who picked up, or the DialCallStatus of a call nobody answered."""
+    def ring(self, number: str, seconds: int = 30) -> Engineer | str:
+        """An Engineer who picked up within `seconds` (the Dial's timeout), or the DialCallStatus of a call nobody answered."""
 
 
 def check_answer(answer: object) -> Answer:
@@ -202,7 +202,7 @@ class ScriptedEngineers:
             if behaviour not in ANSWERING_BEHAVIOURS + UNANSWERED_STATUSES:
                 raise ValueError(f"unknown engineer behaviour {behaviour!r}")
 
-    def ring(self, number: str) -> Engineer | str:
+    def ring(self, number: str, seconds: int = 30) -> Engineer | str:
         behaviour = self._next(number)
         if behaviour in UNANSWERED_STATUSES:
             return behaviour

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from phonesim import HANGUP, SILENCE, GatherPrompt, Speech
-from ivr.terminal import TerminalCaller, timed_line
+from phonesim import HANGUP, SILENCE, GatherPrompt, RecordPrompt, Speech, Voicemail
+from ivr.terminal import TerminalCaller, TerminalEngineers, script_answers, timed_line
 from tests.support import PRIYA, Team
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ def test_a_scripted_terminal_call_ends_with_a_ticket_and_a_connected_call(app, l
     result = app.test_cli_runner().invoke(args=["call", "--url", live_line, "--keys", "1,1,1", "--engineer", "accept"])
     assert result.exit_code == 0, result.output
     assert "LINE: Your ticket number is 1 0 0 0 1." in result.output
-    assert f"DIALLED {PRIYA}: accept, DialCallStatus completed" in result.output
+    assert f"DIAL {PRIYA} → engineer accepts (DialCallStatus completed, bridged)" in result.output
     assert "outcome connected, answered by Priya Raman" in result.output
     assert "TICKET 10001: critical, acknowledged" in result.output
 
@@ -59,6 +59,79 @@ def test_the_keyboard_caller_turns_lines_into_answers(typed: str, answer) -> Non
     prompt = GatherPrompt(said="menu", inputs=frozenset({"dtmf", "speech"}), num_digits=1, finish_on_key="#", timeout=5)
     assert caller.answer_gather(prompt) == answer
     assert heard and "h to hang up" in heard[-1]
+
+
+MENU = GatherPrompt(said="menu", inputs=frozenset({"dtmf", "speech"}), num_digits=1, finish_on_key="#", timeout=6)
+NUMBER_ENTRY = GatherPrompt(said="number", inputs=frozenset({"dtmf", "speech"}), num_digits=None, finish_on_key="#",
+                            timeout=10)
+AT_THE_BEEP = RecordPrompt(max_length=120, finish_on_key="#", timeout=5, play_beep=True, transcribe=True)
+
+
+def test_the_keyboard_caller_waits_as_long_as_twilio_would() -> None:
+    waited: list[float] = []
+
+    def read(seconds: float) -> str:
+        waited.append(seconds)
+        return "Our export fails\n"
+
+    caller = TerminalCaller(read, lambda text: None)
+    caller.answer_gather(MENU)
+    caller.answer_gather(NUMBER_ENTRY)
+    assert caller.answer_record(AT_THE_BEEP) == Voicemail("Our export fails", seconds=2)
+    # A menu key: the Gather's timeout; a number: the timeout for each of up to 16 keys; a message: its maxLength.
+    assert waited == [6, 160, 120]
+
+
+def test_a_script_speaks_hangs_up_and_leaves_a_voicemail() -> None:
+    assert script_answers("1, say critical,,4155550123#,vm Export fails since the upgrade,h") == [
+        "1", Speech("critical"), SILENCE, "4155550123#", Voicemail("Export fails since the upgrade", seconds=2), HANGUP]
+
+
+def test_a_script_item_that_is_no_answer_is_refused_with_its_name(app) -> None:
+    result = app.test_cli_runner().invoke(args=["call", "--keys", "1,critical"])
+    assert result.exit_code == 2
+    assert "'critical' is not an answer" in result.output and "`say <words>`" in result.output
+
+
+def test_a_scripted_call_speaks_its_choices_and_leaves_a_voicemail(app, live_line: str, team: Team) -> None:
+    result = app.test_cli_runner().invoke(args=[
+        "call", "--url", live_line, "--engineer", "no-answer",
+        "--keys", "say new issue,say high,say yes,vm Our nightly export fails since the upgrade"])
+    assert result.exit_code == 0, result.output
+    assert 'CALLER says "high"' in result.output
+    assert "TICKET 10001: high, open" in result.output
+    assert "voicemail: Our nightly export fails since the upgrade" in result.output
+
+
+def test_a_scripted_hang_up_in_the_menu_abandons_the_call(app, live_line: str, team: Team) -> None:
+    result = app.test_cli_runner().invoke(args=["call", "--url", live_line, "--keys", "1,h"])
+    assert result.exit_code == 0, result.output
+    assert "CALLER hangs up" in result.output and "outcome abandoned" in result.output
+
+
+def test_a_ringing_phone_shows_whose_it_is_and_the_engineer_answers_the_whisper() -> None:
+    shown: list[str] = []
+    typed = iter(["p\n", "1\n"])
+    waited: list[float] = []
+
+    def read(seconds: float) -> str:
+        waited.append(seconds)
+        return next(typed)
+
+    engineers = TerminalEngineers(read, shown.append, {PRIYA: "Priya Raman"}.get)
+    engineer = engineers.ring(PRIYA, 20)
+    engineer.hear("Support call: critical ticket 1 0 0 0 1. Press 1 to accept the call.")
+    assert engineer.answer_gather(MENU) == "1"
+    assert engineer.label == "accept"
+    assert shown[0].startswith(f"RINGING {PRIYA} (Priya Raman): (p)ick up")
+    assert "  WHISPER: Support call: critical ticket 1 0 0 0 1. Press 1 to accept the call." in shown
+    assert waited == [20, 6], "the phone rings as long as the Dial's timeout, the whisper waits its Gather's"
+
+
+def test_a_phone_nobody_picks_up_is_no_answer_and_b_is_busy() -> None:
+    engineers = TerminalEngineers(lambda seconds: None, lambda text: None)
+    assert engineers.ring(PRIYA, 20) == "no-answer"
+    assert TerminalEngineers(lambda seconds: "b\n", lambda text: None).ring(PRIYA, 20) == "busy"
 
 
 def test_ctrl_c_at_a_menu_hangs_up() -> None:
@@ -210,6 +283,26 @@ def test_interactive_keys_in_a_real_terminal_and_ctrl_c_hangs_up_cleanly(
 
     assert session.scalar(select(CallLog.outcome)) == "abandoned"
     assert session.scalar(select(Ticket.severity)) == "high", "the severity the caller chose is kept"
+
+
+def test_an_engineer_picks_up_in_a_real_terminal_and_hears_the_whisper(
+    live_line: str, env: dict[str, str], team: Team, session: Session
+) -> None:
+    with phone_in_a_terminal(["call", "--url", live_line], {**os.environ, **env, "PYTHONUNBUFFERED": "1"}) as phone:
+        for prompt, keys in ((b"To report a new issue", b"1\r"), (b"How severe is the problem?", b"1\r"),
+                             (b"Should we call you back at", b"1\r")):
+            phone.read_until(prompt)
+            phone.read_until(b"h to hang up")
+            phone.type(keys)
+        phone.read_until(f"RINGING {PRIYA} (Priya Raman): (p)ick up".encode())
+        phone.type(b"p\r")
+        phone.read_until(b"WHISPER: Support call: critical ticket 1 0 0 0 1")
+        phone.read_until(b"[engineer: type keys")
+        phone.type(b"1\r")
+        phone.read_until(b"outcome connected, answered by Priya Raman")
+        exit_code = phone.wait(20)
+    assert exit_code == 0, f"the phone ended with {exit_code}; the terminal showed:\n{phone.screen}"
+    assert f"DIALLED {PRIYA}: accept, DialCallStatus completed" in phone.screen
 
 
 def test_the_text_command_delivers_an_sms_and_prints_the_reply(app, live_line: str, team: Team) -> None:
