@@ -1,5 +1,7 @@
 """Phone numbers: parsed and checked with `phonenumbers`, stored in E.164, read digit by digit."""
 
+from collections.abc import Callable
+
 import phonenumbers
 
 from core.limits import clipped
@@ -50,7 +52,7 @@ def bad_number(name: str, value: object, region: str) -> str:
     return f"{name} {shown} is not a valid phone number: give it in E.164 (+14155550123) or as a national number in {region}"
 
 
-def checked_phone(name: str, value: object, region: str, refusal: type[ValueError] = ValueError) -> str:
+def checked_phone(name: str, value: object, region: str, refusal: Callable[[str], Exception] = ValueError) -> str:
     """`value` in E.164, or `refusal` (the caller's own error type) saying what would parse.
 
     A number typed by a person must be a number the line can dial as it is: an extension would

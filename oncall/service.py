@@ -4,6 +4,7 @@ contacts, rotation versions and overrides, each checked, audited and committed h
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from collections.abc import Sequence
@@ -36,7 +37,11 @@ HANDOFF_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 class InvalidChange(ValueError):
-    """A change that cannot be saved; the message says what to fix."""
+    """A change that cannot be saved; the message says what to fix, `field` which field it concerns (if one)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ChangeConflict(InvalidChange):
@@ -294,16 +299,16 @@ def contact_json(contact: Contact) -> dict[str, Any]:
 
 def _checked_name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 120 or not storable(value):
-        raise InvalidChange("name must be text of 1 to 120 characters")
+        raise InvalidChange("name must be text of 1 to 120 characters", "name")
     if not one_line(value.strip()):
-        raise InvalidChange("name must be one line, without tabs or other control characters")
+        raise InvalidChange("name must be one line, without tabs or other control characters", "name")
     return value.strip()
 
 
 def _checked_id(value: Any, what: str) -> int:
     """A row id given in a request: a whole number the schema can hold."""
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ROW_ID:
-        raise InvalidChange(f"{what} must be a contact's id")
+        raise InvalidChange(f"{what} must be a contact's id", what)
     return value
 
 
@@ -312,7 +317,7 @@ def _checked_email(value: Any) -> str | None:
         return None
     if (not isinstance(value, str) or len(value) > 254 or "@" not in value.strip(" @") or " " in value.strip()
             or not storable(value)):
-        raise InvalidChange(f"email {value!r} is not an email address")
+        raise InvalidChange(f"email {value!r} is not an email address", "email")
     return value.strip()
 
 
@@ -339,7 +344,7 @@ def _check_phone_is_theirs(session: Session, contact: Contact) -> None:
                                                       Contact.id != contact.id if contact.id else true()))
     if holder is not None:
         raise InvalidChange(f"phone {contact.phone} is already {holder.name}'s (contact {holder.id}): two active "
-                            "contacts cannot share a number, or a text from it would be credited to the wrong one")
+                            "contacts cannot share a number, or a text from it would be credited to the wrong one", "phone")
 
 
 def add_contact(session: Session, fields: dict[str, Any], *, region: str, now: datetime, actor: str) -> Contact:
@@ -349,7 +354,7 @@ def add_contact(session: Session, fields: dict[str, Any], *, region: str, now: d
         raise InvalidChange(f"unknown fields: {', '.join(sorted(unknown))}")
     contact = Contact(
         name=_checked_name(fields.get("name")),
-        phone=checked_phone("phone", fields.get("phone"), region, InvalidChange),
+        phone=checked_phone("phone", fields.get("phone"), region, partial(InvalidChange, field="phone")),
         email=_checked_email(fields.get("email")),
         active=_checked_active(fields.get("active", True)),
         created_at=now,
@@ -376,7 +381,7 @@ def update_contact(session: Session, contact_id: int, fields: dict[str, Any], *,
     if "name" in fields:
         contact.name = _checked_name(fields["name"])
     if "phone" in fields:
-        contact.phone = checked_phone("phone", fields["phone"], region, InvalidChange)
+        contact.phone = checked_phone("phone", fields["phone"], region, partial(InvalidChange, field="phone"))
     if "email" in fields:
         contact.email = _checked_email(fields["email"])
     if "active" in fields:
@@ -421,11 +426,14 @@ def save_rotation(session: Session, fields: dict[str, Any], *, now: datetime, ac
     try:
         tz = fields.get("timezone")
         if not isinstance(tz, str):
-            raise InvalidChange("timezone must be an IANA time zone name such as America/New_York")
+            raise InvalidChange("timezone must be an IANA time zone name such as America/New_York", "timezone")
         zone(tz)
+    except InvalidRotation as error:
+        raise InvalidChange(str(error), "timezone") from None
+    try:
         shift = Shift.from_json(fields.get("shift"))
     except InvalidRotation as error:
-        raise InvalidChange(str(error)) from None
+        raise InvalidChange(str(error), "shift") from None
     handoff = fields.get("handoff")
     try:
         if not isinstance(handoff, str) or len(handoff) != 16:
@@ -433,22 +441,22 @@ def save_rotation(session: Session, fields: dict[str, Any], *, now: datetime, ac
         if not EARLIEST_YEAR <= datetime.strptime(handoff, HANDOFF_FORMAT).year <= LATEST_YEAR:
             raise ValueError
     except ValueError:
-        raise InvalidChange(f"handoff {handoff!r} must be a local wall time written YYYY-MM-DDTHH:MM") from None
+        raise InvalidChange(f"handoff {handoff!r} must be a local wall time written YYYY-MM-DDTHH:MM", "handoff") from None
     members = fields.get("members")
     if not isinstance(members, list) or not all(isinstance(m, int) and not isinstance(m, bool) for m in members):
-        raise InvalidChange("members must be a list of contact ids in duty order")
+        raise InvalidChange("members must be a list of contact ids in duty order", "members")
     if len(set(members)) != len(members):
-        raise InvalidChange("a contact can be in the rotation only once")
+        raise InvalidChange("a contact can be in the rotation only once", "members")
     for contact_id in members:
         if not 0 < contact_id <= MAX_ROW_ID or session.get(Contact, contact_id) is None:
-            raise InvalidChange(f"there is no contact {contact_id}")
+            raise InvalidChange(f"there is no contact {contact_id}", "members")
     backups = fields.get("backups", 1)
     if not isinstance(backups, int) or isinstance(backups, bool) or not 0 <= backups <= MAX_BACKUPS:
-        raise InvalidChange(f"backups must be a whole number from 0 to {MAX_BACKUPS}")
+        raise InvalidChange(f"backups must be a whole number from 0 to {MAX_BACKUPS}", "backups")
     asked = parse_instant(fields["effective_from"], "effective_from") if fields.get("effective_from") else now
     effective_from = to_the_second(asked, up=True)  # from the next whole second: nobody's past shift changes
     if effective_from < now:
-        raise InvalidChange("a rotation change cannot take effect in the past")
+        raise InvalidChange("a rotation change cannot take effect in the past", "effective_from")
 
     before_rotation = rotation_in_force(session, effective_from)
     before = duty_at(session, effective_from)
@@ -566,16 +574,16 @@ def to_the_second(instant: datetime, *, up: bool = False) -> datetime:
 def parse_instant(value: Any, name: str) -> datetime:
     """An ISO 8601 time with a UTC offset; InvalidChange otherwise."""
     if not isinstance(value, str):
-        raise InvalidChange(f"{name} must be an ISO 8601 time with a UTC offset, like 2026-11-26T09:00:00-05:00")
+        raise InvalidChange(f"{name} must be an ISO 8601 time with a UTC offset, like 2026-11-26T09:00:00-05:00", name)
     shown = clipped(value, 40)
     try:
         instant = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidChange(f"{name} {shown!r} is not an ISO 8601 time") from None
+        raise InvalidChange(f"{name} {shown!r} is not an ISO 8601 time", name) from None
     if instant.tzinfo is None:
-        raise InvalidChange(f"{name} {shown!r} needs a UTC offset (Z or +HH:MM)")
+        raise InvalidChange(f"{name} {shown!r} needs a UTC offset (Z or +HH:MM)", name)
     if not EARLIEST_YEAR < instant.year < LATEST_YEAR:
-        raise InvalidChange(f"{name} {shown!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        raise InvalidChange(f"{name} {shown!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}", name)
     return instant.astimezone(timezone.utc)
 
 
@@ -621,15 +629,15 @@ def add_override(session: Session, fields: dict[str, Any], *, now: datetime, act
     contact_id = _checked_id(fields.get("contact_id"), "contact_id")
     contact = session.get(Contact, contact_id)
     if contact is None:
-        raise InvalidChange(f"there is no contact {contact_id}")
+        raise InvalidChange(f"there is no contact {contact_id}", "contact_id")
     if not contact.active:
-        raise InvalidChange(f"{contact.name} is inactive; activate them before they cover a shift")
+        raise InvalidChange(f"{contact.name} is inactive; activate them before they cover a shift", "contact_id")
     start = to_the_second(parse_instant(fields.get("start"), "start"))
     end = to_the_second(parse_instant(fields.get("end"), "end"), up=True)  # covers at least what was asked
     if end <= now:
-        raise InvalidChange("the end is in the past: an override must end after now")
+        raise InvalidChange("the end is in the past: an override must end after now", "end")
     if end <= start:
-        raise InvalidChange("the end must be after the start")
+        raise InvalidChange("the end must be after the start", "end")
     override = Override(contact_id=contact_id, start=start, end=end, created_at=now)
     session.add(override)
     session.flush()
@@ -695,11 +703,11 @@ def change_override(session: Session, override_id: int, fields: dict[str, Any], 
         if override.start < now:
             raise ChangeConflict("the override has started, so its start is history; change its end")
         if start < to_the_second(now):
-            raise InvalidChange("the new start is in the past; the earliest is now")
+            raise InvalidChange("the new start is in the past; the earliest is now", "start")
     if end <= now:
-        raise InvalidChange("the new end is in the past; to stop the cover now, end it now")
+        raise InvalidChange("the new end is in the past; to stop the cover now, end it now", "end")
     if end <= start:
-        raise InvalidChange("the end must be after the start")
+        raise InvalidChange("the end must be after the start", "end")
     override.start, override.end = start, end
     audit(session, at=now, actor=actor, action="override.changed", subject=f"override {override.id}",
           before=before, after=override_json(override))

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -137,6 +138,52 @@ def csrf_token(html: str) -> str:
 def text_of(html: str) -> str:
     """A page's visible text with tags dropped and spaces squeezed, for reading assertions."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+class _Fields(HTMLParser):
+    """Every form field's attributes by id, and the text of every field-error message by id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, dict[str, str | None]] = {}
+        self.messages: dict[str, str] = {}
+        self._in_message: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag in ("input", "select", "textarea") and found.get("id"):
+            self.fields[found["id"] or ""] = found
+        if tag == "p" and "field-error" in (found.get("class") or "").split():
+            self._in_message = found.get("id") or ""
+            self.messages[self._in_message] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._in_message is not None:
+            self.messages[self._in_message] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self._in_message = None
+
+
+@dataclass(frozen=True)
+class FieldMarks:
+    """How a form field is shown: marked invalid or not, and the message tied to it by aria-describedby."""
+
+    invalid: bool
+    described_by: list[str]
+    message: str | None
+
+
+def field_marks(html: str, field_id: str) -> FieldMarks:
+    """What a page says about the form field `field_id`: aria-invalid, the ids describing it, its error message."""
+    parser = _Fields()
+    parser.feed(html)
+    assert field_id in parser.fields, f"the page has no field {field_id!r}"
+    attributes = parser.fields[field_id]
+    described_by = (attributes.get("aria-describedby") or "").split()
+    messages = [parser.messages[i].strip() for i in described_by if i in parser.messages]
+    return FieldMarks(attributes.get("aria-invalid") == "true", described_by, messages[0] if messages else None)
 
 
 class AdminActions:

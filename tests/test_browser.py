@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from ivr.models import CallEvent, CallLog
-from tests.support import PASSWORD, USERNAME, FakeClock, Team, add_override
+from phonesim import HttpTransport, send_sms
+from tests.support import AUTH_TOKEN, PASSWORD, PRIYA, SUPPORT_NUMBER, USERNAME, FakeClock, Team, add_override
 from tickets.models import Ticket, TicketEvent
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -211,28 +212,58 @@ def test_a_reorder_saved_now_keeps_the_person_on_duty(open_page) -> None:
 
 
 @pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
-def test_two_overlapping_overrides_show_as_the_router_rings(open_page, team: Team, session: Session,
-                                                            clock: FakeClock, viewport, size) -> None:
+def test_with_two_overlapping_overrides_the_panel_the_api_and_oncall_agree_with_the_router(
+    open_page, line: str, team: Team, session: Session, clock: FakeClock, viewport, size
+) -> None:
     from ivr.calls import routing_targets
     from oncall.service import duty_at
+    from staff.tokens import issue_api_token
+    from tests.oncall.test_outlook import ANA_FROM, ANA_UNTIL, FIVE_INSTANTS, NEW_YORK, TOM_UNTIL
 
-    thursday = datetime(2026, 12, 3, 14, 0, tzinfo=timezone.utc)  # Thursday 09:00 New York
-    ana_from, ana_until = datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc), datetime(2026, 11, 26, 23, 0, tzinfo=timezone.utc)
-    add_override(session, team.tom, clock.now, thursday)
-    add_override(session, team.ana, ana_from, ana_until)
+    add_override(session, team.tom, clock.now, TOM_UNTIL)
+    add_override(session, team.ana, ANA_FROM, ANA_UNTIL)
+    token = issue_api_token(session, "browser", clock.now)
     session.commit()
     page = open_page(viewport)
     log_in(page)
-    for at, until in [(clock.now, "Thu 26 Nov, 12:00 EST"), (ana_from, "Thu 26 Nov, 18:00 EST")]:
+    for instant, (at, name, _, _, until, then, _) in enumerate(FIVE_INSTANTS, 1):
         clock.set(at)
-        rung = routing_targets(duty_at(session, at), None)[0]["name"]
-        panel = on_duty(page)
-        assert rung in panel and f"On duty until {until}" in panel
-    screenshot(page, f"10-oncall-overlapping-{size}")
+        assert routing_targets(duty_at(session, at), None)[0]["name"] == name, "the router rings them first"
+        page.goto("/admin/")
+        panel = " ".join(page.inner_text("main").split())
+        assert f"On duty {name}" in panel and f"Next {then}" in panel
+        assert f"On duty until {until.astimezone(NEW_YORK):%a %d %b, %H:%M}" in panel
+        api = page.request.get("/api/oncall", headers={"Authorization": f"Bearer {token}"}).json()
+        assert (api["on_duty"]["name"], api["shift_end"], api["next"]["name"]) == (name, until.isoformat(), then)
+        _, replies = send_sms(sms_url=f"{line}/sms", auth_token=AUTH_TOKEN, transport=HttpTransport(),
+                              from_number=PRIYA, to_number=SUPPORT_NUMBER, body="ONCALL")
+        assert replies[0].startswith(f"On duty: {name} (") and replies[0].endswith(f"Next: {then}.")
+        screenshot(page, f"10-oncall-overlapping-{instant}-{size}")
+    clock.set(FIVE_INSTANTS[0][0])
     page.goto("/admin/overrides")
     assert "Ana Souza's wins there (it starts later)" in page.inner_text("main")
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     screenshot(page, f"10-overrides-overlapping-{size}")
+
+
+@pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_ending_an_override_in_progress_keeps_its_hours_on_record(open_page, team: Team, session: Session,
+                                                                 clock: FakeClock, viewport, size) -> None:
+    add_override(session, team.tom, clock.now - timedelta(hours=2), clock.now + timedelta(days=2))
+    session.commit()
+    page = open_page(viewport)
+    log_in(page)
+    assert "Tom Berg" in on_duty(page)
+    page.goto("/admin/overrides")
+    assert page.locator("button:has-text('Remove…')").count() == 0, "an override in progress cannot be removed"
+    page.click("button[aria-label=\"End Tom Berg's override now\"]")
+    assert "Tom Berg's override ended at Wed 25 Nov, 22:00 EST" in page.inner_text(".flash-ok")
+    screenshot(page, f"11-override-ended-{size}")
+    assert "Priya Raman" in on_duty(page), "the rotation decides from then"
+    page.goto("/admin/overrides?past=1")
+    row = page.locator("tr", has_text="Tom Berg")
+    assert "Wed 25 Nov, 20:00 EST" in row.inner_text(), "the two hours it covered stay on record"
+    screenshot(page, f"11-overrides-past-{size}")
 
 
 def test_a_wrong_password_is_refused_in_the_browser(open_page) -> None:
@@ -385,3 +416,23 @@ def test_every_admin_page_passes_axe_core(open_page, everything: dict[str, str],
         page.goto(path.format(**everything))
         violations[path] = axe_violations(page)
     assert {path: found for path, found in violations.items() if found} == {}
+
+
+@pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_a_refused_field_is_marked_next_to_its_reason_and_passes_axe_core(open_page, viewport, size) -> None:
+    page = open_page(viewport, inject=True)
+    log_in(page)
+    page.goto("/admin/contacts")
+    page.fill("#name", "Kenji Watanabe")
+    page.fill("#phone", "+1 415 555 0104 ext. 7")
+    page.click("button:has-text('Add contact')")
+    phone = page.locator("#phone")
+    assert phone.get_attribute("aria-invalid") == "true"
+    assert page.locator("#phone-error").inner_text().startswith("Phone '+1 415 555 0104 ext. 7' has an extension")
+    # The reason sits right above the field it concerns, not only in the banner at the top of the page.
+    reason, field = page.locator("#phone-error").bounding_box(), phone.bounding_box()
+    assert 0 <= field["y"] - (reason["y"] + reason["height"]) < 40
+    assert phone.evaluate("el => el.value") == "+1 415 555 0104 ext. 7", "what was typed stays in the field"
+    assert page.locator("#name").get_attribute("aria-invalid") is None
+    screenshot(page, f"contact-refused-{size}")
+    assert axe_violations(page) == []

@@ -21,7 +21,11 @@ MAX_ECHO = 60
 
 
 class InvalidTicketChange(ValueError):
-    """A ticket change that cannot be saved; the message says what to fix."""
+    """A ticket change that cannot be saved; the message says what to fix, `field` which field it concerns (if one)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class TicketNotFound(LookupError):
@@ -103,10 +107,11 @@ def refuse_unknown(fields: dict[str, Any], allowed: frozenset[str]) -> None:
 def checked_note(text: Any) -> str:
     """A note as it will be saved (surrounding spaces dropped), or InvalidTicketChange saying what to fix."""
     if not isinstance(text, str) or not text.strip():
-        raise InvalidTicketChange("the note is empty; write what was done or found")
+        raise InvalidTicketChange("the note is empty; write what was done or found", "note")
     text = text.strip()
     if len(text) > MAX_NOTE_LENGTH:
-        raise InvalidTicketChange(f"a note may be at most {MAX_NOTE_LENGTH} characters; this one has {len(text)}")
+        raise InvalidTicketChange(f"a note may be at most {MAX_NOTE_LENGTH} characters; this one has {len(text)}",
+                                  "note")
     if not storable(text):
-        raise InvalidTicketChange("the note must not contain NUL characters or unpaired surrogates")
+        raise InvalidTicketChange("the note must not contain NUL characters or unpaired surrogates", "note")
     return text

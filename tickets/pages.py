@@ -22,7 +22,7 @@ from core.clock import current_clock
 from core.db import db
 from core.settings import current_settings
 from staff.admins import login_required
-from web.pages import current_page, missing, page_of, protect_pages
+from web.pages import current_page, field_errors, missing, page_of, protect_pages
 from oncall.models import Contact
 from oncall.service import duty_at
 from tickets import service
@@ -99,7 +99,8 @@ def _missing(number: str) -> tuple[str, int]:
     return missing(f"There is no ticket {number}.")
 
 
-def _ticket_page(number: str, status: int = 200, form: dict[str, str] | None = None) -> tuple[str, int]:
+def _ticket_page(number: str, status: int = 200, form: dict[str, str] | None = None,
+                 errors: dict[str, str] | None = None) -> tuple[str, int]:
     found = find_ticket(db(), number)
     if found is None:
         return _missing(number)
@@ -119,6 +120,7 @@ def _ticket_page(number: str, status: int = 200, form: dict[str, str] | None = N
         form=form,
         max_note_length=MAX_NOTE_LENGTH,
         now=now,
+        errors=errors or {},
     ), status
 
 
@@ -141,7 +143,7 @@ def _carry_out(number: str, refused: str, action: Callable[[], tuple[Ticket, str
     except InvalidTicketChange as error:
         db().rollback()
         flash(f"{refused}: {error}.", "error")
-        return _ticket_page(number, 409 if isinstance(error, TicketConflict) else 422, form)
+        return _ticket_page(number, 409 if isinstance(error, TicketConflict) else 422, form, field_errors(error))
     flash(message, "ok")
     return redirect(url_for("ticket_pages.ticket", number=changed.number))
 

@@ -250,7 +250,7 @@ def start_callback(session: Session, number: str, contact_id: Any, *, region: st
     phone = to_e164(contact.phone, region)
     if phone is None:
         raise InvalidTicketChange(f"{contact.name}'s phone number {shown(contact.phone)} cannot be called; "
-                                  "correct it on the Contacts page")
+                                  "correct it on the Contacts page", "contact_id")
     waiting = session.scalar(
         select(Notification.id).where(Notification.ticket_id == ticket.id, Notification.kind == "callback",
                                       Notification.to_number == phone, Notification.status == "pending").limit(1)
@@ -268,11 +268,11 @@ def start_callback(session: Session, number: str, contact_id: Any, *, region: st
 def _callback_engineer(session: Session, contact_id: Any) -> Contact:
     raw = str(contact_id or "").strip()
     if not raw:
-        raise InvalidTicketChange("choose the engineer the line should ring first")
+        raise InvalidTicketChange("choose the engineer the line should ring first", "contact_id")
     number = row_id(raw)
     contact = session.get(Contact, number) if number is not None else None
     if contact is None or not contact.active:
-        raise InvalidTicketChange(f"there is no active contact {shown(raw)}; choose one from the list")
+        raise InvalidTicketChange(f"there is no active contact {shown(raw)}; choose one from the list", "contact_id")
     return contact
 
 

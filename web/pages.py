@@ -9,7 +9,7 @@ the on-call area through `init_app(home_zone=...)`, so the shell knows no area.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -156,6 +156,22 @@ def when(moment: datetime | None, seconds: bool = False) -> Markup:
     if viewer.key != home.key and moment.astimezone(viewer).utcoffset() != moment.astimezone(home).utcoffset():
         text += Markup(' <span class="viewer-time">({})</span>').format(_local_text(moment, viewer, now, seconds))
     return text
+
+
+def sentence(text: str) -> str:
+    """`text` as a sentence: its first letter a capital (names inside stay as written), a full stop at the end."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
+
+
+def field_errors(error: Exception, form_names: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A refusal keyed by the form field it names in its `field` (none if it names none), to show next to it.
+
+    `form_names` maps the domain's field names to the form's where they differ.
+    """
+    field = getattr(error, "field", None)
+    if field is None:
+        return {}
+    return {(form_names or {}).get(field, field): sentence(str(error))}
 
 
 def duration_words(span: timedelta) -> str:

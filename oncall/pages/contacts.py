@@ -13,6 +13,7 @@ from core.phones import to_e164
 from core.settings import current_settings
 from oncall import service
 from oncall.models import Contact
+from web.pages import field_errors
 from oncall.service import InvalidChange
 from staff.admins import login_required
 
@@ -23,14 +24,14 @@ def _contact_fields() -> dict[str, str]:
     return {name: request.form.get(name, "") for name in FIELDS}
 
 
-def _contacts_page(form: dict[str, str], status: int = 200) -> tuple[str, int]:
+def _contacts_page(form: dict[str, str], status: int = 200, errors: dict[str, str] | None = None) -> tuple[str, int]:
     contacts = db().scalars(select(Contact).order_by(Contact.active.desc(), Contact.name, Contact.id)).all()
     rotation = service.rotation_in_force(db(), current_clock())
     in_rotation = {m.contact_id for m in rotation.members} if rotation else set()
     region = current_settings().phone_region
     unusable = {c.id for c in contacts if to_e164(c.phone, region) is None}
     return render_template("oncall/contacts.html", contacts=contacts, form=form, in_rotation=in_rotation,
-                           unusable=unusable), status
+                           unusable=unusable, errors=errors or {}), status
 
 
 @login_required
@@ -41,7 +42,7 @@ def contacts() -> tuple[str, int]:
 
 @login_required
 def add_contact() -> Any:
-    """Add a contact; a bad phone number or name is shown above the form and nothing is saved."""
+    """Add a contact; a bad phone number or name is shown next to its field and nothing is saved."""
     form = _contact_fields()
     try:
         contact = service.add_contact(db(), form, region=current_settings().phone_region, now=current_clock(),
@@ -49,7 +50,7 @@ def add_contact() -> Any:
     except InvalidChange as error:
         db().rollback()
         flash(f"Not added: {error}.", "error")
-        return _contacts_page(form, 422)
+        return _contacts_page(form, 422, field_errors(error))
     flash(f"Added {contact.name} ({contact.phone}). Put them in the rotation on the Rotation page.", "ok")
     return redirect(url_for("oncall.contacts"))
 
@@ -86,7 +87,7 @@ def update_contact(contact_id: int) -> Any:
         db().rollback()
         flash(f"Not saved: {error}.", "error")
         return render_template("oncall/contact.html", contact=service.get_contact(db(), contact_id), form=form,
-                               feed_url=_feed_url(contact_id)), 422
+                               feed_url=_feed_url(contact_id), errors=field_errors(error)), 422
     flash(f"Saved {contact.name}.", "ok")
     return redirect(url_for("oncall.contacts"))
 

@@ -15,10 +15,10 @@ from oncall.models import Contact, Override
 from oncall.pages.forms import contact_field, local_input, local_instant
 from oncall.service import ChangeConflict, InvalidChange
 from staff.admins import login_required
-from web.pages import current_page, home_zone, page_of, when
+from web.pages import current_page, field_errors, home_zone, page_of, when
 
 
-def _overrides_page(form: dict[str, str], status: int = 200) -> tuple[str, int]:
+def _overrides_page(form: dict[str, str], status: int = 200, errors: dict[str, str] | None = None) -> tuple[str, int]:
     now = current_clock()
     show_past = request.args.get("past") == "1"
     query = select(Override).order_by(Override.start.desc() if show_past else Override.start, Override.id)
@@ -27,7 +27,8 @@ def _overrides_page(form: dict[str, str], status: int = 200) -> tuple[str, int]:
     overrides = page_of(db(), query, current_page())
     contacts = db().scalars(select(Contact).where(Contact.active).order_by(Contact.name, Contact.id)).all()
     return render_template("oncall/overrides.html", overrides=overrides, contacts=contacts, form=form, now=now,
-                           show_past=show_past, overlaps=service.overlaps(db(), overrides.items)), status
+                           show_past=show_past, overlaps=service.overlaps(db(), overrides.items),
+                           errors=errors or {}), status
 
 
 @login_required
@@ -43,16 +44,16 @@ def add_override() -> Any:
     now = current_clock()
     try:
         if not form["contact_id"]:
-            raise InvalidChange("choose who covers")
+            raise InvalidChange("choose who covers", "contact_id")
         if not form["end"]:
-            raise InvalidChange("give the date and time the cover ends, in Until")
-        start = local_instant(form["start"], home_zone(), "the start") if form["start"] else now
+            raise InvalidChange("give the date and time the cover ends, in Until", "end")
+        start = local_instant(form["start"], home_zone(), "the start", "start") if form["start"] else now
         override = service.add_override(
             db(),
             {
-                "contact_id": contact_field(form["contact_id"], "the contact"),
+                "contact_id": contact_field(form["contact_id"], "the contact", "contact_id"),
                 "start": start.isoformat(),
-                "end": local_instant(form["end"], home_zone(), "the end").isoformat(),
+                "end": local_instant(form["end"], home_zone(), "the end", "end").isoformat(),
             },
             now=now,
             actor=g.actor,
@@ -60,14 +61,16 @@ def add_override() -> Any:
     except InvalidChange as error:
         db().rollback()
         flash(f"Not added: {error}.", "error")
-        return _overrides_page(form, 422)
+        return _overrides_page(form, 422, field_errors(error))
     flash(Markup("{} covers from {} until {}.").format(override.contact.name, when(override.start),
                                                      when(override.end)), "ok")
     return redirect(url_for("oncall.overrides"))
 
 
-def _override_page(override: Override, form: dict[str, str], status: int = 200) -> tuple[str, int]:
-    return render_template("oncall/override.html", override=override, form=form, now=current_clock()), status
+def _override_page(override: Override, form: dict[str, str], status: int = 200,
+                   errors: dict[str, str] | None = None) -> tuple[str, int]:
+    return render_template("oncall/override.html", override=override, form=form, now=current_clock(),
+                           errors=errors or {}), status
 
 
 def _found(override_id: int) -> Override:
@@ -91,13 +94,14 @@ def change_override(override_id: int) -> Any:
     override = _found(override_id)
     form = {name: request.form.get(name, "").strip() for name in ("start", "end")}
     try:
-        fields = {name: local_instant(form[name], home_zone(), f"the {name}").isoformat()
+        fields = {name: local_instant(form[name], home_zone(), f"the {name}", name).isoformat()
                   for name in ("start", "end") if form[name]}
         override = service.change_override(db(), override_id, fields, now=current_clock(), actor=g.actor)
     except InvalidChange as error:
         db().rollback()
         flash(f"Not changed: {error}.", "error")
-        return _override_page(_found(override_id), form, 409 if isinstance(error, ChangeConflict) else 422)
+        return _override_page(_found(override_id), form, 409 if isinstance(error, ChangeConflict) else 422,
+                              field_errors(error))
     flash(Markup("{} covers from {} until {}.").format(override.contact.name, when(override.start),
                                                      when(override.end)), "ok")
     return redirect(url_for("oncall.overrides"))

@@ -20,7 +20,7 @@ from oncall.pages.forms import contact_field, local_input, local_instant, number
 from oncall.schedule import InvalidRotation, ShiftSpan, zone
 from oncall.service import InvalidChange
 from staff.admins import login_required
-from web.pages import forget_home_zone, home_zone, when
+from web.pages import field_errors, forget_home_zone, home_zone, sentence, when
 
 PREVIEW_DAYS = 14  # looked at first; a whole cycle of long shifts needs more
 LONGEST_SHIFT = timedelta(days=29)  # 672 hours, plus a day for a clock change
@@ -28,6 +28,8 @@ SHIFT_KINDS = ("daily", "weekly", "hours")
 # When a saved change takes effect: at the rotation's next handoff (the default: nobody's shift
 # in progress changes hands), now, or at a chosen local time.
 TAKES_EFFECT = ("handoff", "now", "at")
+# The rotation form's field for each of `oncall.service.save_rotation`'s that it names differently.
+FORM_NAMES = {"shift": "shift_hours", "members": "new_member"}
 
 
 @dataclass
@@ -91,26 +93,26 @@ class RotationDraft:
         if self.takes_effect == "now":
             return now
         if not self.effective_from:
-            raise InvalidChange("give the local time the change takes effect from")
+            raise InvalidChange("give the local time the change takes effect from", "effective_from")
         try:
             tz = zone(self.timezone)
         except InvalidRotation as error:
-            raise InvalidChange(str(error)) from None
-        return local_instant(self.effective_from, tz, "the change's start")
+            raise InvalidChange(str(error), "timezone") from None
+        return local_instant(self.effective_from, tz, "the change's start", "effective_from")
 
     def fields(self, now: datetime, next_handoff: datetime | None) -> dict[str, Any]:
         """The draft as `oncall.service.save_rotation` takes it."""
         if self.shift_kind not in SHIFT_KINDS:
-            raise InvalidChange("choose a shift: daily, weekly or a number of hours")
+            raise InvalidChange("choose a shift: daily, weekly or a number of hours", "shift_kind")
         shift: Any = self.shift_kind
         if self.shift_kind == "hours":
-            shift = {"hours": number_field(self.shift_hours, "the shift length in hours")}
+            shift = {"hours": number_field(self.shift_hours, "the shift length in hours", "shift_hours")}
         fields = {
             "timezone": self.timezone,
             "handoff": self.handoff,
             "shift": shift,
             "members": list(self.members),
-            "backups": number_field(self.backups, "backups"),
+            "backups": number_field(self.backups, "backups", "backups"),
         }
         if self.takes_effect != "now":
             fields["effective_from"] = self.starts(now, next_handoff).isoformat()
@@ -121,10 +123,10 @@ class RotationDraft:
         verb, _, raw_position = action.partition("-")
         if verb == "add":
             if not new_member:
-                raise InvalidChange("choose a contact to add to the rotation")
-            member = contact_field(new_member, "the contact to add")
+                raise InvalidChange("choose a contact to add to the rotation", "new_member")
+            member = contact_field(new_member, "the contact to add", "new_member")
             if member in self.members:
-                raise InvalidChange("that contact is in the rotation already")
+                raise InvalidChange("that contact is in the rotation already", "new_member")
             self.members.append(member)
             return
         position = number_field(raw_position, "the member's place")
@@ -176,7 +178,7 @@ def _surprise_of(fields: dict[str, Any], contacts: dict[int, Contact], now: date
 
 
 def _rotation_page(draft: RotationDraft, *, changed: bool, status: int = 200,
-                   confirm: str | None = None) -> tuple[str, int]:
+                   confirm: str | None = None, errors: dict[str, str] | None = None) -> tuple[str, int]:
     now = current_clock()
     contacts = {c.id: c for c in db().scalars(select(Contact).order_by(Contact.name, Contact.id))}
     shifts: list[ShiftSpan] = []
@@ -211,6 +213,7 @@ def _rotation_page(draft: RotationDraft, *, changed: bool, status: int = 200,
         now_local=local_input(now, home_zone()),
         feed_url=url_for("oncall_feeds.calendar", secret=service.feed_secret(db(), None, now), _external=True),
         shift_kinds=SHIFT_KINDS,
+        errors=errors or {},
     ), status
 
 
@@ -237,17 +240,17 @@ def edit_rotation() -> Any:
     try:
         draft = RotationDraft.from_form(request.form)
     except InvalidChange as error:
-        flash(f"{str(error).capitalize()}.", "error")
+        flash(sentence(str(error)), "error")
         return redirect(url_for("oncall.rotation"))
     if action != "save":
-        status = 200
+        status, errors = 200, {}
         if action != "preview":
             try:
                 draft.apply(action, request.form.get("new_member", ""))
             except InvalidChange as error:
-                flash(f"{str(error).capitalize()}.", "error")
-                status = 422
-        return _rotation_page(draft, changed=True, status=status)
+                flash(sentence(str(error)), "error")
+                status, errors = 422, field_errors(error, FORM_NAMES)
+        return _rotation_page(draft, changed=True, status=status, errors=errors)
     now = current_clock()
     try:
         fields = draft.fields(now, service.next_handoff(db(), now))
@@ -259,7 +262,7 @@ def edit_rotation() -> Any:
     except InvalidChange as error:
         db().rollback()
         flash(f"Not saved: {error}.", "error")
-        return _rotation_page(draft, changed=True, status=422)
+        return _rotation_page(draft, changed=True, status=422, errors=field_errors(error, FORM_NAMES))
     forget_home_zone()
     flash(Markup("Rotation saved. It applies from {}; who was on duty before stays as it was.").format(
         when(saved.effective_from)), "ok")

@@ -19,7 +19,7 @@ from staff.admins import create_admin
 from oncall.models import Contact, Override, Rotation
 from staff.models import AuditEntry
 from oncall.service import duty_at
-from tests.support import PASSWORD, USERNAME, AdminActions, Team, add_override, fresh, text_of
+from tests.support import PASSWORD, USERNAME, AdminActions, FieldMarks, Team, add_override, field_marks, fresh, text_of
 
 UTC = timezone.utc
 # The fixture clock, 2026-11-26 03:00 UTC, is Wednesday 22:00 in New York: Priya's week
@@ -289,6 +289,48 @@ def test_a_bad_phone_number_is_refused_with_a_clear_message_and_nothing_is_saved
     # The form keeps what was typed, so the manager fixes one field instead of starting over.
     assert 'value="Kenji Watanabe"' in response.text
     assert session.scalars(select(Contact)).all() == []
+
+
+def test_a_refused_phone_is_marked_invalid_and_its_reason_is_next_to_it(admin, session) -> None:
+    html = admin.post("/admin/contacts", {"name": "Kenji Watanabe", "phone": "+1 415 555 0104 ext. 7"}).text
+    phone = field_marks(html, "phone")
+    assert phone.invalid and phone.described_by == ["phone-hint", "phone-error"]
+    assert phone.message == "Phone '+1 415 555 0104 ext. 7' has an extension (7), which the line cannot dial: give the direct number."
+    assert field_marks(html, "name") == FieldMarks(invalid=False, described_by=[], message=None)
+    assert field_marks(html, "email") == FieldMarks(invalid=False, described_by=[], message=None)
+
+
+def test_a_refused_edit_marks_the_field_it_concerns(admin, team: Team) -> None:
+    html = admin.post(f"/admin/contacts/{team.tom.id}", {"name": "Tom Berg", "phone": team.tom.phone,
+                                                          "email": "tom at example"}).text
+    assert field_marks(html, "email") == FieldMarks(True, ["email-error"], "Email 'tom at example' is not an email address.")
+    assert not field_marks(html, "phone").invalid
+
+
+def test_an_override_without_an_end_or_ending_in_the_past_marks_until(admin, team: Team, clock) -> None:
+    empty = admin.post("/admin/overrides", {"contact_id": str(team.ana.id), "start": "", "end": ""}).text
+    assert field_marks(empty, "end") == FieldMarks(True, ["times-hint", "end-error"],
+                                                   "Give the date and time the cover ends, in Until.")
+    assert not field_marks(empty, "start").invalid and not field_marks(empty, "contact_id").invalid
+    past = admin.post("/admin/overrides", {"contact_id": str(team.ana.id), "end": "2026-11-25T09:00"}).text
+    assert field_marks(past, "end").message == "The end is in the past: an override must end after now."
+    nobody = admin.post("/admin/overrides", {"contact_id": "", "end": "2026-11-28T09:00"}).text
+    assert field_marks(nobody, "contact_id") == FieldMarks(True, ["contact_id-error"], "Choose who covers.")
+
+
+def test_a_refused_rotation_save_marks_the_field_and_keeps_names_as_written(admin, team: Team) -> None:
+    form = {"member": [str(team.priya.id), str(team.tom.id)], "timezone": "Mars/Olympus", "handoff": "2026-01-05T09:00",
+            "shift_kind": "weekly", "shift_hours": "", "backups": "1", "takes_effect": "now", "action": "save"}
+    html = admin.post("/admin/rotation", form).text
+    timezone_marks = field_marks(html, "timezone")
+    assert timezone_marks.invalid and "Mars/Olympus" in (timezone_marks.message or "")
+    backups = admin.post("/admin/rotation", {**form, "timezone": "America/New_York", "backups": "two"}).text
+    assert field_marks(backups, "backups") == FieldMarks(True, ["backups-error"],
+                                                        "Backups must be a whole number, not 'two'.")
+    assert not field_marks(backups, "timezone").invalid
+    twice = admin.post("/admin/rotation", {**form, "timezone": "America/New_York", "action": "add",
+                                           "new_member": str(team.tom.id)}).text
+    assert field_marks(twice, "new_member").message == "That contact is in the rotation already."
 
 
 def test_a_contact_without_a_name_is_refused(admin, session) -> None:

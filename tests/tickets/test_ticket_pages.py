@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ivr.models import CallLog
 from tests.support import ANA, PRIYA, TOM, FakeClock, Team, add_contact
-from tests.support import AdminActions, fresh, text_of
+from tests.support import AdminActions, FieldMarks, field_marks, fresh, text_of
 from tickets.models import Notification, Ticket, TicketEvent
 from web.pages import duration_words, time_left
 from tickets.fields import MAX_NOTE_LENGTH
@@ -296,6 +296,12 @@ def test_an_engineer_adds_a_note_to_the_timeline(admin, tickets, session, clock)
     event = ticket_now(session, 10001).events[-1]
     assert (event.kind, event.at) == ("note", clock.now)
     assert ticket_now(session, 10001).status == "open"  # a note is not a response to the customer
+
+
+def test_a_refused_note_is_marked_invalid_with_its_reason_next_to_it(admin, tickets) -> None:
+    html = post_on(admin, 10001, "notes", {"note": "   "}).text
+    assert field_marks(html, "note") == FieldMarks(True, ["note-hint", "note-error"],
+                                                   "The note is empty; write what was done or found.")
 
 
 def test_a_note_holding_a_script_tag_shows_as_text(admin, tickets) -> None:
