@@ -36,6 +36,8 @@ import oncall.pages
 import oncall.api
 import oncall.calendar
 import oncall.openapi
+import people.api
+import people.pages
 import staff.pages
 import tickets.api
 import tickets.pages
@@ -60,8 +62,9 @@ from tickets.worker import worker_command
 
 # Twilio signs its webhooks and the API takes bearer tokens; forms on pages carry CSRF tokens.
 BAD_SETTINGS = 3  # gunicorn's "worker failed to boot": the master stops too
-SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.webhooks.bp, ivr.sms.bp, oncall.api.bp, tickets.api.bp, ivr.api.bp, oncall.calendar.bp)
-PAGE_BLUEPRINTS = (web.home.bp, staff.pages.bp, oncall.pages.bp, tickets.pages.bp, ivr.pages.bp)
+SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.webhooks.bp, ivr.sms.bp, oncall.api.bp, people.api.bp, tickets.api.bp, ivr.api.bp,
+                              oncall.calendar.bp)
+PAGE_BLUEPRINTS = (web.home.bp, staff.pages.bp, oncall.pages.bp, people.pages.bp, tickets.pages.bp, ivr.pages.bp)
 COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, list_api_tokens_command,
             revoke_api_token_command, rotate_feed_secret_command, create_admin_command, call_command, text_command, worker_command)
 

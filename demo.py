@@ -20,6 +20,7 @@ from core.clock import current_clock
 from core.db import db
 from core.settings import current_settings
 from oncall.models import Contact, Override, Rotation, RotationMember
+from people.service import add_organization, add_person
 from phonesim import FlaskClientTransport, ScriptedCaller, Voicemail, place_call
 from staff.admins import create_admin
 from staff.models import AdminUser
@@ -31,6 +32,14 @@ DEMO_TEAM = (
     ("Kenji Watanabe", "+14155550104", "kenji@example.com"),
 )
 DEMO_ADMIN = "admin"
+# Who asks for support: a partner, a customer it manages, and a customer of the vendor's own.
+DEMO_PARTNER = "Northwind Partners"
+DEMO_CUSTOMERS = (("Acme Corp", True), ("Globex", False))  # (name, managed by the partner)
+DEMO_PEOPLE = (
+    ("Lena Fischer", "lena@acme.example", "+12125550147", "Acme Corp"),
+    ("Omar Haddad", "omar@globex.example", "+13125550188", "Globex"),
+    ("Sam Okafor", "sam@northwind.example", None, DEMO_PARTNER),
+)
 
 # The demo calls: (caller, keys pressed, how the engineers answer).
 DEMO_CALLS = (
@@ -41,7 +50,8 @@ DEMO_CALLS = (
 
 
 def seed_demo(session: Session, now: datetime) -> bool:
-    """Add the demo team, a weekly rotation (Mondays 09:00 New York) and one override; False if not empty."""
+    """Add the demo team, a weekly rotation (Mondays 09:00 New York), one override and the demo customers;
+    False if not empty."""
     if session.scalar(select(func.count()).select_from(Contact)):
         return False
     contacts = [Contact(name=n, phone=p, email=e, active=True, created_at=now) for n, p, e in DEMO_TEAM]
@@ -59,7 +69,21 @@ def seed_demo(session: Session, now: datetime) -> bool:
     session.add(rotation)
     session.add(Override(contact_id=contacts[3].id, start=now + timedelta(days=2), end=now + timedelta(days=3), created_at=now))
     session.commit()
+    seed_customers(session, now)
     return True
+
+
+def seed_customers(session: Session, now: datetime) -> None:
+    """Add the demo partner, its customers and their people, through the same checks an admin's go through."""
+    partner = add_organization(session, {"name": DEMO_PARTNER, "kind": "partner"}, now=now, actor="demo")
+    organizations = {DEMO_PARTNER: partner}
+    for name, managed in DEMO_CUSTOMERS:
+        organizations[name] = add_organization(
+            session, {"name": name, "kind": "customer", "partner_id": partner.id if managed else None},
+            now=now, actor="demo")
+    for name, email, phone, organization in DEMO_PEOPLE:
+        add_person(session, {"name": name, "email": email, "phone": phone,
+                             "organization_id": organizations[organization].id}, region="US", now=now, actor="demo")
 
 
 def demo_admin_password(session: Session, instance_path: str, now: datetime) -> str | None:
@@ -99,6 +123,7 @@ def seed_demo_command() -> None:
     """Load the demo team, an admin and a few calls into an empty line (does nothing otherwise)."""
     if seed_demo(db(), current_clock()):
         click.echo("loaded the demo team: " + ", ".join(name for name, _, _ in DEMO_TEAM))
+        click.echo("and the demo customers: " + ", ".join(name for name, _ in DEMO_CUSTOMERS) + f", managed by {DEMO_PARTNER}")
         place_demo_calls()
         click.echo(f"placed {len(DEMO_CALLS)} demo calls")
     else:

@@ -7,6 +7,7 @@ from alembic import context
 
 import ivr.models  # noqa: F401  (registers the tables on Base.metadata)
 import oncall.models  # noqa: F401
+import people.models  # noqa: F401
 import staff.models  # noqa: F401
 import tickets.models  # noqa: F401
 from core.db import Base, UTCDateTime, engine_for

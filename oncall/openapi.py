@@ -71,7 +71,8 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Support line API",
             "version": "1",
-            "description": "Contacts, the 24x7 rotation, overrides, who is on call, tickets and the call log. "
+            "description": "Contacts, the 24x7 rotation, overrides, who is on call, organisations and people, "
+                           "tickets and the call log. "
                            "Send `Authorization: Bearer <token>` (`flask --app app create-api-token NAME`).",
         },
         "security": [{"bearer": []}],
@@ -146,6 +147,32 @@ def document() -> dict[str, Any]:
                 "parameters": [{"name": "call_sid", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "get": {"summary": "One call with every step", "responses": {"200": _answer("the call", _ref("Call")), **_errors(404)}},
             },
+            "/api/organizations": {
+                "get": {"summary": "List organisations (customers and partners)", "parameters": PAGE,
+                        "responses": {"200": _answer("a page of organisations", _page_of("Organization")), **_errors(400)}},
+                "post": {"summary": "Add an organisation", "requestBody": _body("OrganizationInput"),
+                         "responses": {"201": _answer("the organisation", _ref("Organization")), **_errors(400, 422)}},
+            },
+            "/api/organizations/{id}": {
+                "parameters": [row],
+                "get": {"summary": "One organisation",
+                        "responses": {"200": _answer("the organisation", _ref("Organization")), **_errors(404)}},
+                "patch": {"summary": "Change or deactivate an organisation", "requestBody": _body("OrganizationInput"),
+                          "responses": {"200": _answer("the organisation", _ref("Organization")),
+                                        **_errors(400, 404, 409, 422)}},
+            },
+            "/api/people": {
+                "get": {"summary": "List people", "parameters": PAGE,
+                        "responses": {"200": _answer("a page of people", _page_of("Person")), **_errors(400)}},
+                "post": {"summary": "Add a person", "requestBody": _body("PersonInput"),
+                         "responses": {"201": _answer("the person", _ref("Person")), **_errors(400, 422)}},
+            },
+            "/api/people/{id}": {
+                "parameters": [row],
+                "get": {"summary": "One person", "responses": {"200": _answer("the person", _ref("Person")), **_errors(404)}},
+                "patch": {"summary": "Change or deactivate a person", "requestBody": _body("PersonInput"),
+                          "responses": {"200": _answer("the person", _ref("Person")), **_errors(400, 404, 422)}},
+            },
             "/api/openapi.json": {
                 "get": {"summary": "This document", "security": [], "responses": {"200": _answer("OpenAPI 3.1", {"type": "object"})}},
             },
@@ -161,6 +188,24 @@ def document() -> dict[str, Any]:
                 "ContactInput": {"type": "object", "additionalProperties": False, "properties": {
                     "name": {"type": "string", "maxLength": 120}, "phone": {"type": "string"},
                     "email": {"type": ["string", "null"]}, "active": {"type": "boolean"}}},
+                "Organization": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["customer", "partner"]},
+                    "partner_id": {"type": ["integer", "null"], "description": "the partner managing this customer"},
+                    "active": {"type": "boolean"}}},
+                "OrganizationInput": {"type": "object", "additionalProperties": False, "properties": {
+                    "name": {"type": "string", "maxLength": 200},
+                    "kind": {"type": "string", "enum": ["customer", "partner"], "description": "required to add one"},
+                    "partner_id": {"type": ["integer", "null"]}, "active": {"type": "boolean"}}},
+                "Person": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": ["string", "null"]},
+                    "phone": {"oneOf": [E164, {"type": "null"}]}, "organization_id": {"type": ["integer", "null"]},
+                    "active": {"type": "boolean"}}},
+                "PersonInput": {"type": "object", "additionalProperties": False,
+                                "description": "a person needs an e-mail address or a phone number", "properties": {
+                    "name": {"type": "string", "maxLength": 120}, "email": {"type": ["string", "null"]},
+                    "phone": {"type": ["string", "null"]}, "organization_id": {"type": ["integer", "null"]},
+                    "active": {"type": "boolean"}}},
                 "Shift": {"oneOf": [{"type": "string", "enum": ["daily", "weekly"]},
                                     {"type": "object", "required": ["hours"], "properties": {"hours": {"type": "integer", "minimum": 1}}}]},
                 "Rotation": {"type": "object", "properties": {

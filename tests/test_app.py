@@ -12,6 +12,7 @@ from app import create_app
 from core.settings import app_settings
 from ivr.spool import spool_request
 from oncall.models import Contact
+from people.models import Organization, Person
 from tickets.models import Ticket
 
 
@@ -20,11 +21,15 @@ def test_upgrade_db_can_run_again(app) -> None:
     assert result.exit_code == 0 and "schema is up to date" in result.output
 
 
-def test_seed_demo_loads_a_team_once(app, session: Session) -> None:
+def test_seed_demo_loads_a_team_and_its_customers_once(app, session: Session) -> None:
     runner = app.test_cli_runner()
-    assert "loaded the demo team" in runner.invoke(args=["seed-demo"]).output
+    first = runner.invoke(args=["seed-demo"]).output
+    assert "loaded the demo team" in first and "demo customers: Acme Corp, Globex, managed by Northwind Partners" in first
     assert "not loaded" in runner.invoke(args=["seed-demo"]).output
     assert session.scalar(select(func.count()).select_from(Contact)) == 4
+    acme = session.scalar(select(Organization).where(Organization.name == "Acme Corp"))
+    assert acme.partner.name == "Northwind Partners"
+    assert {p.name for p in session.scalars(select(Person))} == {"Lena Fischer", "Omar Haddad", "Sam Okafor"}
 
 
 def test_replay_spool_command_moves_a_spooled_voicemail_onto_a_ticket(app, session: Session, clock) -> None:

@@ -23,6 +23,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from ivr.models import CallEvent, CallLog
+from people import service as people_service
 from phonesim import HttpTransport, send_sms
 from tests.support import AUTH_TOKEN, PASSWORD, PRIYA, SUPPORT_NUMBER, USERNAME, FakeClock, Team, add_override
 from tickets.models import Ticket, TicketEvent
@@ -396,12 +397,20 @@ def everything(session: Session, team: Team, clock: FakeClock) -> dict[str, str]
     override = add_override(session, team.ana, now + timedelta(days=1), now + timedelta(days=2))
     session.add_all([ticket, call])
     session.commit()
-    return {"call": call.call_sid, "override": str(override.id), "contact": str(team.tom.id)}
+    partner = people_service.add_organization(session, {"name": "Northwind Partners", "kind": "partner"}, now=now,
+                                              actor="tests")
+    acme = people_service.add_organization(session, {"name": "Acme Corp", "kind": "customer",
+                                                     "partner_id": partner.id}, now=now, actor="tests")
+    lena = people_service.add_person(session, {"name": "Lena Fischer", "email": "lena@acme.example",
+                                               "organization_id": acme.id}, region="US", now=now, actor="tests")
+    return {"call": call.call_sid, "override": str(override.id), "contact": str(team.tom.id),
+            "partner": str(partner.id), "person": str(lena.id)}
 
 
 ADMIN_PAGES = ["/admin/", "/admin/contacts", "/admin/contacts/{contact}", "/admin/rotation", "/admin/overrides",
                "/admin/overrides/{override}", "/admin/tickets/", "/admin/tickets/10001", "/admin/calls/",
-               "/admin/calls/{call}", "/admin/tokens", "/admin/audit"]
+               "/admin/calls/{call}", "/admin/tokens", "/admin/audit", "/admin/organizations",
+               "/admin/organizations/{partner}", "/admin/people", "/admin/people/{person}"]
 
 
 @pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])

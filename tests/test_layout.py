@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "web", "staff", "oncall", "tickets", "ivr", "phonesim")
+PACKAGES = ("core", "web", "staff", "people", "oncall", "tickets", "ivr", "phonesim")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
@@ -48,6 +48,8 @@ FORBIDDEN_ARROWS = [
     ("oncall/service.py", "import ivr.models", "The on-call rotation knows no tickets and no calls"),
     ("oncall/pages/contacts.py", "import tickets.models", "The on-call rotation knows no tickets and no calls"),
     ("tickets/pages.py", "import ivr.models", "Tickets know no calls"),
+    ("people/service.py", "import tickets.models", "Customers and partners know no tickets, calls or rotation"),
+    ("people/models.py", "import oncall.models", "Customers and partners know no tickets, calls or rotation"),
     ("web/pages.py", "import staff.admins", "Areas build on what they share"),
     ("core/db.py", "import oncall.models", "Areas build on what they share"),
     ("staff/tokens.py", "import tickets.service", "Areas build on what they share"),

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 
 import ivr.models  # noqa: F401  (all tables on the metadata)
 import oncall.models  # noqa: F401
+import people.models  # noqa: F401
 import staff.models  # noqa: F401
 import tickets.models  # noqa: F401
 from core.db import Base, PingWhenIdle, engine_for

@@ -38,6 +38,10 @@ PROTECTED_PAGES = [
     "/admin/tickets/10001",
     "/admin/calls/",
     "/admin/calls/CA123",
+    "/admin/organizations",
+    "/admin/organizations/1",
+    "/admin/people",
+    "/admin/people/1",
 ]
 
 
