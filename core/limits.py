@@ -7,6 +7,7 @@ both databases must be able to store every text the line keeps.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 # Ids are 32-bit integers in the schema; a larger one names nothing and must not reach a query.
@@ -25,6 +26,16 @@ def storable(text: str) -> bool:
 def one_line(text: str) -> bool:
     """Whether `text` fits on one line of a page, a header or a calendar: no control characters."""
     return not any(unicodedata.category(ch) == "Cc" for ch in text)
+
+
+def checked_name(value: Any, longest: int, refusal: Callable[[str], Exception]) -> str:
+    """A contact's, person's or organisation's name as saved (spaces around it dropped), or `refusal` saying
+    what is wrong (the caller's own error type, naming the field)."""
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > longest or not storable(value):
+        raise refusal(f"name must be text of 1 to {longest} characters")
+    if not one_line(value.strip()):
+        raise refusal("name must be one line, without tabs or other control characters")
+    return value.strip()
 
 
 def whole_number(raw: Any, largest: int, *, digits: int | None = None) -> int | None:

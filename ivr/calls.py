@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from ivr import flow, live_call
 from ivr.flow import CallerInput, Effect, Notice, Step
 from ivr.live_call import LiveCall
-from ivr.menus import ACCEPT_KEY
+from ivr.menus import ACCEPT_KEY, MAX_OFFERED_TICKETS
 from core.limits import clipped, whole_number
 from core.phones import to_e164
 from core.settings import Settings
 from oncall.schedule import Duty
 from oncall.service import duty_at
+from people.service import known_caller
 from tickets import notify
 from tickets import records
 from tickets.models import Ticket
@@ -76,10 +77,15 @@ def answer_call(
     caller_name: str | None,
     now: datetime,
     line: Line,
+    greets: bool = False,
 ) -> LiveCall:
-    """Start the call's log row (once: a repeated first webhook finds the same row)."""
+    """Start the call's log row (once: a repeated first webhook finds the same row), recognising a
+    known person's caller ID; `greets`: the webhook greets, so a repeated one names them again."""
     call = live_call.find(session, call_sid)
     if call is not None:
+        if greets and call.seq == 0 and call.requester_id is not None:
+            known = known_caller(session, person_id=call.requester_id)
+            call.greeting_name = known.greeting_name if known else None
         return call
     call = LiveCall(
         call_sid=call_sid,
@@ -94,6 +100,11 @@ def answer_call(
     call.log(now, "call_started", f"from {from_number or 'unknown'}" + (f" ({caller_name})" if caller_name else ""))
     if call.caller_id is None:
         call.log(now, "caller_id_unusable", f"caller ID {from_number!r} cannot be called back")
+    else:
+        known = known_caller(session, phone=call.caller_id)
+        if known is not None:
+            call.requester_id, call.greeting_name = known.person_id, known.greeting_name
+            call.log(now, "known_caller", f"{known.name}" + (f" of {known.organization}" if known.organization else ""))
     try:
         live_call.insert_new(session, call)
         session.commit()
@@ -123,6 +134,10 @@ def take_keys(
         call.log(now, "silence", f"{call.step}: no input")
     before = call.step
     effect = flow.advance(call, said, line.region)
+    if effect is Effect.OFFER_TICKETS and call.requester_id is not None:
+        tickets = records.open_tickets_of(session, call.requester_id, MAX_OFFERED_TICKETS)
+        flow.tickets_offered(call, tickets)
+        call.log(now, "open_tickets", "offered " + (", ".join(f"{n} ({s})" for n, s in tickets) or "none"))
     if effect is Effect.LOOK_UP_TICKET:
         found = records.find_ticket(session, call.looked_up_number or "")
         call.looked_up_ticket = found
@@ -173,6 +188,7 @@ def open_ticket_for_call(session: Session, call: LiveCall, now: datetime, line: 
         caller_number=call.caller_id,
         callback_number=callback,
         call_sid=call.call_sid,
+        requester_id=call.requester_id,
         notes=[("callback_number", f"{callback or 'none'}: {origin}")],
     )
     call.ticket = ticket

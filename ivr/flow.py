@@ -8,11 +8,13 @@ TwiML, so a replayed webhook can be answered by rendering the same state again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from ivr.menus import CALLBACK_MENU, CONFIRM_MENU, MAIN_MENU, MAX_TRIES, SEVERITY_MENU, entered_digits
+from ivr.menus import (ANOTHER_TICKET, CALLBACK_MENU, CONFIRM_MENU, MAIN_MENU, MAX_TRIES, SEVERITY_MENU, entered_digits,
+                       open_tickets_menu)
 from core.phones import to_e164
 from tickets.sla import Severity
 
@@ -26,6 +28,7 @@ class Step(StrEnum):
     CALLBACK_ENTRY = "callback_entry"
     CALLBACK_CONFIRM = "callback_confirm"
     TICKET_LOOKUP = "ticket_lookup"
+    TICKET_CHOICE = "ticket_choice"
     CONNECTING = "connecting"
     VOICEMAIL = "voicemail"
     STATUS_READ = "status_read"
@@ -37,7 +40,8 @@ class Step(StrEnum):
 
 
 MENU_STEPS = frozenset(
-    {Step.MAIN_MENU, Step.SEVERITY, Step.CALLBACK_CHOICE, Step.CALLBACK_ENTRY, Step.CALLBACK_CONFIRM, Step.TICKET_LOOKUP}
+    {Step.MAIN_MENU, Step.SEVERITY, Step.CALLBACK_CHOICE, Step.CALLBACK_ENTRY, Step.CALLBACK_CONFIRM, Step.TICKET_LOOKUP,
+     Step.TICKET_CHOICE}
 )
 
 
@@ -60,6 +64,7 @@ class Effect(StrEnum):
     NONE = "none"
     OPEN_TICKET = "open_ticket"
     LOOK_UP_TICKET = "look_up_ticket"
+    OFFER_TICKETS = "offer_tickets"  # a known caller asked for a status: find their open tickets
 
 
 class FlowState(Protocol):
@@ -74,6 +79,8 @@ class FlowState(Protocol):
     pending_number: str | None
     callback_settled: bool
     looked_up_number: str | None
+    requester_id: int | None
+    offered_tickets: str | None
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,8 @@ def advance(state: FlowState, said: CallerInput, region: str) -> Effect:
     if step is Step.MAIN_MENU:
         choice = MAIN_MENU.choose(said.digits, said.speech)
         if choice == "ticket_status":
+            if state.requester_id is not None:
+                return Effect.OFFER_TICKETS
             _go(state, Step.TICKET_LOOKUP)
         elif choice == "new_issue":
             _go(state, Step.SEVERITY)
@@ -172,7 +181,34 @@ def advance(state: FlowState, said: CallerInput, region: str) -> Effect:
             _go(state, Step.SEVERITY, Notice.LOOKUP_GAVE_UP)
         return Effect.NONE
 
+    if step is Step.TICKET_CHOICE:
+        tickets = offered_tickets(state)
+        choice = open_tickets_menu(len(tickets)).choose(said.digits, said.speech)
+        if choice == ANOTHER_TICKET:
+            _go(state, Step.TICKET_LOOKUP)
+        elif choice is not None:
+            state.looked_up_number = tickets[int(choice)][0]
+            return Effect.LOOK_UP_TICKET
+        elif _failed(state, Notice.NOT_UNDERSTOOD):
+            _go(state, Step.TICKET_LOOKUP)
+        return Effect.NONE
+
     raise ValueError(f"a call at step {step} is not waiting for keys")
+
+
+def tickets_offered(state: FlowState, tickets: Sequence[tuple[int, str]]) -> None:
+    """A known caller's open tickets (number, severity), newest first: a menu of them, or the number entry."""
+    if tickets:
+        state.offered_tickets = ",".join(f"{number}:{severity}" for number, severity in tickets)
+        _go(state, Step.TICKET_CHOICE)
+    else:
+        _go(state, Step.TICKET_LOOKUP)
+
+
+def offered_tickets(state: FlowState) -> list[tuple[str, str]]:
+    """The tickets the call offered, as (number, severity), in the order their keys go."""
+    return [(number, severity) for item in (state.offered_tickets or "").split(",") if item
+            for number, _, severity in [item.partition(":")]]
 
 
 def ticket_looked_up(state: FlowState, found: bool) -> None:

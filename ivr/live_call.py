@@ -68,8 +68,12 @@ class LiveCall(RingsTargets):
     targets_json: str | None = None
     target_index: int = 0
     accepted_target: int | None = None
+    requester_id: int | None = None
+    offered_tickets: str | None = None
 
-    # Not columns: steps logged since the last save, the row as last saved, the tickets' session.
+    # Not columns: who the greeting names (a recognised caller's organisation), steps logged since
+    # the last save, the row as last saved, the tickets' session.
+    greeting_name: str | None = field(default=None, repr=False)
     new_steps: list[dict[str, Any]] = field(default_factory=list, repr=False)
     _saved: dict[str, Any] = field(default_factory=dict, repr=False)
     _session: Session | None = field(default=None, repr=False)

@@ -85,6 +85,24 @@ CONFIRM_MENU = Menu(
     },
 )
 
+# A known caller asking for a status hears their open tickets first, newest first, one key each;
+# this key asks for another ticket's number instead.
+MAX_OFFERED_TICKETS = 5
+ANOTHER_TICKET_KEY = "0"
+ANOTHER_TICKET = "another"
+_PLACE_WORDS = ("one", "two", "three", "four", "five")
+
+
+def open_tickets_menu(count: int) -> Menu:
+    """The menu of a known caller's `count` open tickets: keys 1 to `count` choose one (the choice is
+    its place, "0" for the first), ANOTHER_TICKET_KEY asks for another number."""
+    keys = {str(place + 1): str(place) for place in range(count)}
+    words: dict[str, tuple[str, ...]] = {str(place): (_PLACE_WORDS[place],) for place in range(count)}
+    keys[ANOTHER_TICKET_KEY] = ANOTHER_TICKET
+    words[ANOTHER_TICKET] = ("another", "other", "different", "zero")
+    return Menu(name="open_tickets", keys=keys, words=words)
+
+
 _SPOKEN_DIGITS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
     "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",

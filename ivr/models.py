@@ -69,6 +69,10 @@ class CallLog(RingsTargets, Base):
     targets_json: Mapped[str | None] = mapped_column(Text)
     target_index: Mapped[int] = mapped_column(default=0)
     accepted_target: Mapped[int | None]
+    # The known person whose phone rang the line, and the open tickets offered to them, as
+    # "10042:critical,10039:normal" so the menu can be said again without a query.
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    offered_tickets: Mapped[str | None] = mapped_column(String(200))
 
     ticket: Mapped[Ticket | None] = relationship(foreign_keys=[ticket_id])
     looked_up_ticket: Mapped[Ticket | None] = relationship(foreign_keys=[looked_up_ticket_id])

@@ -10,8 +10,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.phones import spoken_digits, spoken_phone
+from ivr.menus import ANOTHER_TICKET_KEY
 
 GREETING = "Thank you for calling support."
+
+
+def greeting(name: str | None) -> str:
+    """The first words of a call: a recognised caller hears their organisation (or their own name)."""
+    return f"Thank you for calling support, {name}." if name else GREETING
+
+
 MAIN_MENU = (
     "To report a new issue, press 1, or say new issue. "
     "To hear the status of an existing ticket, press 2, or say status."
@@ -83,6 +91,17 @@ def ticket_opened(number: int, severity: str, target: str, due: datetime, timezo
         f"This is a {severity} ticket: we will respond within {target}, "
         f"by {spoken_time(due, timezone)}."
     )
+
+
+_HOW_MANY = {1: "one open ticket", 2: "two open tickets", 3: "three open tickets", 4: "four open tickets",
+             5: "five open tickets"}
+
+
+def open_tickets(tickets: list[tuple[str, str]]) -> str:
+    """A known caller's open tickets (number, severity), a key each, then the key for another ticket."""
+    options = " ".join(f"For ticket {spoken_digits(number)}, {severity}, press {place}."
+                       for place, (number, severity) in enumerate(tickets, 1))
+    return f"You have {_HOW_MANY[len(tickets)]}. {options} For another ticket, press {ANOTHER_TICKET_KEY}."
 
 
 def ticket_not_found(number: str) -> str:

@@ -12,8 +12,8 @@ from typing import Protocol
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import prompts
-from ivr.flow import Notice, Step
-from ivr.menus import SEVERITY_MENU
+from ivr.flow import Notice, Step, offered_tickets
+from ivr.menus import SEVERITY_MENU, open_tickets_menu
 from ivr.live_call import LiveCall
 from tickets.sla import target_description
 
@@ -60,7 +60,7 @@ def render(call: LiveCall, links: CallLinks, timezone: str, region: str) -> Voic
     response = VoiceResponse()
     step = Step(call.step)
     if call.seq == 0:
-        response.say(prompts.GREETING)
+        response.say(prompts.greeting(call.greeting_name))
     if call.notice == Notice.TICKET_NOT_FOUND:
         response.say(prompts.ticket_not_found(call.looked_up_number or ""))
     elif call.notice == Notice.TICKET_OPENED and call.ticket is not None:
@@ -85,6 +85,9 @@ def render(call: LiveCall, links: CallLinks, timezone: str, region: str) -> Voic
         _menu(response, links.gather(call), prompts.confirm_number(call.pending_number or "", region))
     elif step is Step.TICKET_LOOKUP:
         _number_entry(response, links.gather(call), prompts.TICKET_LOOKUP)
+    elif step is Step.TICKET_CHOICE:
+        tickets = offered_tickets(call)
+        _menu(response, links.gather(call), prompts.open_tickets(tickets), hints=open_tickets_menu(len(tickets)).words)
     elif step is Step.CONNECTING:
         _dial(response, call, links)
     elif step is Step.VOICEMAIL:

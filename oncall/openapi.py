@@ -246,6 +246,9 @@ def document() -> dict[str, Any]:
                     "first_response_at": NULLABLE_TIME, "responded_by": {"type": ["string", "null"]},
                     "resolved_at": NULLABLE_TIME, "call_sid": {"type": ["string", "null"]},
                     "recording_url": {"type": ["string", "null"]}, "transcript": {"type": ["string", "null"]},
+                    "requester": {"oneOf": [_ref("Person"), {"type": "null"}],
+                                  "description": "the known person who asked (a caller recognised by their number)"},
+                    "organization_id": {"type": ["integer", "null"], "description": "the requester's organisation"},
                     "events": {"type": "array", "items": EVENT}}},
                 "TicketInput": {"type": "object", "required": ["severity"], "additionalProperties": False, "properties": {
                     "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select, true
 from sqlalchemy.orm import Session
 
-from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, clipped, one_line, storable
+from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, checked_name, clipped, storable
 from staff.audit import audit
 from oncall.models import CalendarFeed, Contact, Override, Rotation, RotationMember
 from core.phones import checked_phone, to_e164
@@ -298,11 +298,7 @@ def contact_json(contact: Contact) -> dict[str, Any]:
 
 
 def _checked_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 120 or not storable(value):
-        raise InvalidChange("name must be text of 1 to 120 characters", "name")
-    if not one_line(value.strip()):
-        raise InvalidChange("name must be one line, without tabs or other control characters", "name")
-    return value.strip()
+    return checked_name(value, 120, partial(InvalidChange, field="name"))
 
 
 def _checked_id(value: Any, what: str) -> int:

@@ -6,16 +6,17 @@ the fields as given, the time and who acts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.limits import MAX_ROW_ID, clipped, one_line, storable
+from core.limits import MAX_ROW_ID, checked_name, clipped, storable
 from core.phones import checked_phone
 from people.models import ORGANIZATION_KINDS, Organization, Person
 from staff.audit import audit
@@ -62,11 +63,7 @@ def person_json(person: Person) -> dict[str, Any]:
 
 
 def _checked_name(value: Any, longest: int) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > longest or not storable(value):
-        raise InvalidAccountChange(f"name must be text of 1 to {longest} characters", "name")
-    if not one_line(value.strip()):
-        raise InvalidAccountChange("name must be one line, without tabs or other control characters", "name")
-    return value.strip()
+    return checked_name(value, longest, partial(InvalidAccountChange, field="name"))
 
 
 def _checked_active(value: Any) -> bool:
@@ -225,6 +222,40 @@ def get_person(session: Session, person_id: int) -> Person:
     if person is None:
         raise AccountNotFound(f"there is no person {person_id}")
     return person
+
+
+@dataclass(frozen=True)
+class KnownCaller:
+    """An active person whose phone rang the line, as the greeting names them."""
+
+    person_id: int
+    name: str
+    organization: str | None
+
+    @property
+    def greeting_name(self) -> str:
+        """Whom the line thanks for calling: their organisation, or them when they have none."""
+        return self.organization or self.name
+
+
+_PEOPLE = Person.__table__
+_ORGANIZATIONS = Organization.__table__
+# Built once: the phone line's first webhook runs it while the caller hears silence.
+_CALLER = (
+    select(_PEOPLE.c.id, _PEOPLE.c.name, _ORGANIZATIONS.c.name)
+    .select_from(_PEOPLE.outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == _PEOPLE.c.organization_id))
+    .where(_PEOPLE.c.active)
+)
+_CALLER_BY_PHONE = _CALLER.where(_PEOPLE.c.phone == bindparam("phone"))
+_CALLER_BY_ID = _CALLER.where(_PEOPLE.c.id == bindparam("person_id"))
+
+
+def known_caller(session: Session, *, phone: str | None = None, person_id: int | None = None) -> KnownCaller | None:
+    """The active person with this phone (E.164) or id, and their organisation's name: one indexed statement."""
+    statement, params = (_CALLER_BY_PHONE, {"phone": phone}) if person_id is None else (_CALLER_BY_ID,
+                                                                                       {"person_id": person_id})
+    row = session.connection().execute(statement, params).first()
+    return None if row is None else KnownCaller(row[0], row[1], row[2])
 
 
 def _check_organization(session: Session, person: Person) -> None:

@@ -18,6 +18,8 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from people.service import person_json
+
 from core.clock import current_clock
 from core.db import db, rows_and_more
 from core.limits import clipped
@@ -121,6 +123,8 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "call_sid": ticket.call_sid,
         "recording_url": ticket.recording_url,
         "transcript": ticket.transcript,
+        "requester": person_json(ticket.requester) if ticket.requester is not None else None,
+        "organization_id": ticket.organization_id,
         "events": [{"at": _iso(e.at), "kind": e.kind, "detail": e.detail} for e in ticket.events],
     }
 

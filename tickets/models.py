@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
+from people.models import Organization, Person
 
 # Ticket numbers are what callers type, so they start at five digits and grow in order.
 FIRST_TICKET_NUMBER = 10001
@@ -41,7 +42,12 @@ class Ticket(Base):
     call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     recording_url: Mapped[str | None] = mapped_column(String(500))
     transcript: Mapped[str | None] = mapped_column(Text)
+    # Who asked (a known person), and so their organisation as it was when the ticket was opened.
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
 
+    requester: Mapped[Person | None] = relationship()
+    organization: Mapped[Organization | None] = relationship()
     events: Mapped[list[TicketEvent]] = relationship(
         order_by="TicketEvent.id", cascade="all, delete-orphan", back_populates="ticket"
     )

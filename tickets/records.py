@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 
 from core.calendar import BusinessCalendar
 from core.limits import whole_number
+from people.models import Person
 from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketCounter, TicketEvent
 from tickets.sla import Severity, response_due, target_description
 
@@ -35,6 +36,14 @@ _TAKE_NUMBER = (
 )
 _FIRST_NUMBER = insert(COUNTER).values(id=1, next_number=bindparam("next_number"))
 _INSERT_TICKET = insert(TICKETS).returning(TICKETS.c.id)
+# A known requester's ticket takes their organisation in the same statement.
+PEOPLE = Person.__table__
+_INSERT_REQUESTERS_TICKET = (
+    insert(TICKETS)
+    .values(organization_id=select(PEOPLE.c.organization_id).where(PEOPLE.c.id == bindparam("the_requester"))
+            .scalar_subquery())
+    .returning(TICKETS.c.id, TICKETS.c.organization_id)
+)
 _INSERT_EVENTS = insert(EVENTS)
 _INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.id)
 
@@ -88,9 +97,11 @@ def open_ticket(
     callback_number: str | None = None,
     description: str | None = None,
     call_sid: str | None = None,
+    requester_id: int | None = None,
     notes: Collection[tuple[str, str]] = (),
 ) -> Ticket:
-    """Open a ticket with its number and its first-response deadline, and its first timeline entries.
+    """Open a ticket with its number and its first-response deadline, and its first timeline entries;
+    a known `requester_id` brings their organisation.
 
     The row is written at once (the ticket has its id), with a `created` entry and `notes`
     (kind, detail) in one more statement, in Core: a phone ticket is opened while the caller
@@ -113,14 +124,34 @@ def open_ticket(
         "call_sid": call_sid,
         "recording_url": None,
         "transcript": None,
+        "requester_id": requester_id,
     }
     connection = session.connection()
-    ticket = _as_loaded(session, Ticket(id=connection.execute(_INSERT_TICKET, values).scalar_one(), **values))
+    if requester_id is None:
+        ticket_id, organization_id = connection.execute(_INSERT_TICKET, values).scalar_one(), None
+    else:
+        ticket_id, organization_id = connection.execute(_INSERT_REQUESTERS_TICKET,
+                                                        {**values, "the_requester": requester_id}).one()
+    ticket = _as_loaded(session, Ticket(id=ticket_id, organization_id=organization_id, **values))
     created = ("created", f"{severity.value} ticket from {source}; first response due within {target_description(severity)}")
     # Not read back: the timeline loads on first use, as for any ticket read from the database.
     connection.execute(_INSERT_EVENTS, [{"ticket_id": ticket.id, "at": now, "kind": kind, "detail": detail}
                                         for kind, detail in (created, *notes)])
     return ticket
+
+
+_OPEN_TICKETS_OF = (
+    select(TICKETS.c.number, TICKETS.c.severity)
+    .where(TICKETS.c.requester_id == bindparam("requester_id"), TICKETS.c.status.in_(("open", "acknowledged")))
+    .order_by(TICKETS.c.created_at.desc(), TICKETS.c.id.desc())
+    .limit(bindparam("most"))
+)
+
+
+def open_tickets_of(session: Session, requester_id: int, most: int) -> list[tuple[int, str]]:
+    """A requester's tickets not yet resolved, newest first, as (number, severity): at most `most`."""
+    rows = session.connection().execute(_OPEN_TICKETS_OF, {"requester_id": requester_id, "most": most})
+    return [(number, severity) for number, severity in rows]
 
 
 def note(ticket: Ticket, at: datetime, kind: str, detail: str = "") -> TicketEvent:

@@ -73,7 +73,8 @@ def list_tickets(
         # are never deleted, so the counter is the count, without reading a million rows.
         taken = session.scalar(select(TicketCounter.next_number).where(TicketCounter.id == 1))
         total = (taken or FIRST_TICKET_NUMBER) - FIRST_TICKET_NUMBER
-    ordered = query.options(selectinload(Ticket.events)).order_by(Ticket.created_at.desc(), Ticket.number.desc())
+    ordered = query.options(selectinload(Ticket.events), selectinload(Ticket.requester)).order_by(
+        Ticket.created_at.desc(), Ticket.number.desc())
     rows, more = rows_and_more(session, ordered, limit, offset)
     return rows, more, total
 

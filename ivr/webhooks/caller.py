@@ -57,11 +57,16 @@ def _render(call: LiveCall) -> Response:
     return twiml_response(twiml.render(call, _Links(), settings.support_timezone, settings.phone_region))
 
 
-def caller_webhook(view: Callable[[LiveCall], Response]) -> Callable[[], Response]:
+def caller_webhook(view: Callable[[LiveCall], Response] | None = None, *,
+                   greets: bool = False) -> Callable[..., Callable[[], Response]]:
     """A step of the caller's own call: `view` gets the call (a call never seen starts at the menu).
 
-    A request without a well-formed CallSid, or any failure, gets the fallback.
+    `greets`: the view says the greeting, so a known caller's organisation is looked up even when
+    Twilio sends the first webhook again. A request without a well-formed CallSid, or any failure,
+    gets the fallback.
     """
+    if view is None:
+        return functools.partial(caller_webhook, greets=greets)
 
     @webhook(fallback_twiml)
     @functools.wraps(view)
@@ -77,13 +82,14 @@ def caller_webhook(view: Callable[[LiveCall], Response]) -> Callable[[], Respons
             caller_name=param("CallerName", 120),
             now=current_clock(),
             line=line(),
+            greets=greets,
         )
         return view(call)
 
     return run
 
 
-@caller_webhook
+@caller_webhook(greets=True)
 def voice(call: LiveCall) -> Response:
     """A call comes in: greet and offer the main menu."""
     return _render(call)

@@ -119,21 +119,20 @@ def test_calls_nobody_answered_become_missed_and_menu_hang_ups_stay_abandoned(tm
     from datetime import datetime, timezone
 
     from alembic import command
-    from sqlalchemy.orm import Session
-
-    from ivr.models import CallLog
 
     url = f"sqlite:///{tmp_path / 'line.db'}"
     config = _alembic_config(url)
     command.upgrade(config, "0010")
     engine = engine_for(url)
     try:
-        with Session(engine) as session:
-            session.add_all([CallLog(call_sid=sid, started_at=datetime(2026, 11, 25, 10, tzinfo=timezone.utc),
-                                     status="completed", outcome="abandoned", step=step)
-                             for sid, step in [("CA1", "connecting"), ("CA2", "no_message"), ("CA3", "severity"),
-                                               ("CA4", "engineer_callback")]])
-            session.commit()
+        # Rows as that schema had them: today's model has columns later migrations added.
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO call_log (call_sid, started_at, status, outcome, step, seq, tries, callback_settled, "
+                     "target_index) VALUES (:sid, :at, 'completed', 'abandoned', :step, 0, 0, false, 0)"),
+                [{"sid": sid, "step": step, "at": datetime(2026, 11, 25, 10, tzinfo=timezone.utc)}
+                 for sid, step in [("CA1", "connecting"), ("CA2", "no_message"), ("CA3", "severity"),
+                                   ("CA4", "engineer_callback")]])
         command.upgrade(config, "head")
         with engine.connect() as connection:
             outcomes = dict(connection.execute(text("SELECT call_sid, outcome FROM call_log")).all())

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from ivr.flow import CallerInput, Effect, Notice, Step, advance, after_dial, callback_for_abandoned_call, ticket_looked_up
+from ivr.flow import (CallerInput, Effect, Notice, Step, advance, after_dial, callback_for_abandoned_call, offered_tickets,
+                      ticket_looked_up, tickets_offered)
 from ivr.menus import MAX_TRIES, entered_digits
 
 
@@ -21,6 +22,8 @@ class State:
     pending_number: str | None = None
     callback_settled: bool = False
     looked_up_number: str | None = None
+    requester_id: int | None = None
+    offered_tickets: str | None = None
 
 
 def keys(digits: str | None = None, speech: str | None = None) -> CallerInput:
@@ -180,3 +183,44 @@ def test_after_a_dial_only_an_accepted_whisper_connects_else_the_next_target_or_
 )
 def test_entered_digits_accepts_keys_and_spoken_digits_only(digits, speech, expected) -> None:
     assert entered_digits(digits, speech) == expected
+
+
+# ----------------------------------------------------------------------------- a known caller's open tickets
+
+
+def test_a_known_caller_asking_for_a_status_is_offered_their_open_tickets_first() -> None:
+    state = State(requester_id=7)
+    assert advance(state, keys("2"), "US") is Effect.OFFER_TICKETS
+    tickets_offered(state, [(10042, "critical"), (10039, "normal")])
+    assert (state.step, state.offered_tickets) == (Step.TICKET_CHOICE, "10042:critical,10039:normal")
+    assert offered_tickets(state) == [("10042", "critical"), ("10039", "normal")]
+
+
+def test_a_known_caller_without_open_tickets_is_asked_for_a_number() -> None:
+    state = State(requester_id=7)
+    advance(state, keys("2"), "US")
+    tickets_offered(state, [])
+    assert state.step == Step.TICKET_LOOKUP
+
+
+@pytest.mark.parametrize(("said", "number"), [(keys("1"), "10042"), (keys("2"), "10039"), (keys(speech="two"), "10039")])
+def test_a_key_or_its_word_chooses_an_offered_ticket(said: CallerInput, number: str) -> None:
+    state = State(step=Step.TICKET_CHOICE, requester_id=7, offered_tickets="10042:critical,10039:normal")
+    assert advance(state, said, "US") is Effect.LOOK_UP_TICKET
+    assert state.looked_up_number == number
+
+
+@pytest.mark.parametrize("said", [keys("0"), keys(speech="another ticket")])
+def test_zero_asks_for_another_tickets_number(said: CallerInput) -> None:
+    state = State(step=Step.TICKET_CHOICE, requester_id=7, offered_tickets="10042:critical")
+    assert advance(state, said, "US") is Effect.NONE
+    assert state.step == Step.TICKET_LOOKUP
+
+
+def test_three_wrong_keys_at_the_ticket_choice_ask_for_a_number_instead() -> None:
+    state = State(step=Step.TICKET_CHOICE, requester_id=7, offered_tickets="10042:critical")
+    for _ in range(2):
+        advance(state, keys("7"), "US")
+        assert (state.step, state.notice) == (Step.TICKET_CHOICE, Notice.NOT_UNDERSTOOD)
+    advance(state, keys(), "US")
+    assert state.step == Step.TICKET_LOOKUP
