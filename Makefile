@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 # The demo rotation hands over in New York: the caller, the texts and the pages then speak its zone.
 SUPPORT_TIMEZONE ?= America/New_York
+# `make run`'s own SMTP listener: send mail to any address at it and it lands on a ticket.
+MAIL_SMTP_LISTEN ?= 127.0.0.1:2525
 # The browser tests inject axe-core (package.json) when npm is here to install it; without it
 # they skip the accessibility checks, except under CI, where they fail.
 NPM := $(shell command -v npm 2>/dev/null)
@@ -39,9 +41,10 @@ run: schema
 	@echo "Admin pages:   http://127.0.0.1:$(PORT)/admin   (the demo login is printed above)"
 	@echo "Place a call:  .venv/bin/flask --app app call      (or: --keys 1,1,1 --engineer accept)"
 	@echo "Send a text:   .venv/bin/flask --app app text 'ONCALL' --from +14155550101"
+	@echo "Send a mail:   .venv/bin/flask --app app send-mail --from lena@acme.example 'Our export fails'"
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) BIND_ADDRESS=127.0.0.1 SUPPORT_TIMEZONE=$(SUPPORT_TIMEZONE) \
-		$(BIN)/honcho start -f Procfile web worker
+		MAIL_SMTP_LISTEN=$(MAIL_SMTP_LISTEN) $(BIN)/honcho start -f Procfile web worker mail
 
 test: $(VENV)/.dev-installed $(if $(NPM),node_modules/.installed)
 	$(BIN)/ruff check .

@@ -51,6 +51,7 @@ from core.settings import Settings, SettingsError, current_settings
 from demo import seed_demo_command
 from ivr.commands import replay_spool_command
 from ivr.terminal import call_command, text_command
+from mail.commands import mail_command, refile_mail_command, send_mail_command
 from oncall.commands import rotate_feed_secret_command
 from staff.commands import (
     create_admin_command,
@@ -66,7 +67,8 @@ SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.webhooks.bp, ivr.sms.bp, oncall.api.bp, people
                               oncall.calendar.bp)
 PAGE_BLUEPRINTS = (web.home.bp, staff.pages.bp, oncall.pages.bp, people.pages.bp, tickets.pages.bp, ivr.pages.bp)
 COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, list_api_tokens_command,
-            revoke_api_token_command, rotate_feed_secret_command, create_admin_command, call_command, text_command, worker_command)
+            revoke_api_token_command, rotate_feed_secret_command, create_admin_command, call_command, text_command, worker_command,
+            mail_command, refile_mail_command, send_mail_command)
 
 
 class _CookieSessionWhenSent(SecureCookieSessionInterface):

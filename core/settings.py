@@ -23,6 +23,10 @@ log = logging.getLogger("supportline")
 _EXTENSION = "supportline.settings"
 
 
+# What one message may bring in attachments, unless MAIL_MAX_MESSAGE_BYTES says otherwise.
+DEFAULT_MAIL_MAX_MESSAGE_BYTES = 10_000_000
+
+
 class SettingsError(ValueError):
     """A setting has a value the line cannot work with; the message says which and why."""
 
@@ -44,6 +48,9 @@ class Settings:
     public_url: str | None
     secret_key: str
     instance_path: str
+    mail_from: str | None = None
+    mail_smtp_listen: tuple[str, int] | None = None
+    mail_max_message_bytes: int = DEFAULT_MAIL_MAX_MESSAGE_BYTES
 
     @property
     def spool_dir(self) -> Path:
@@ -96,6 +103,23 @@ class Settings:
         if public_url and not public_url.startswith(("http://", "https://")):
             raise SettingsError("PUBLIC_URL must start with http:// or https://")
 
+        mail_from = get("MAIL_FROM")
+        if mail_from is not None and ("@" not in mail_from or any(ch.isspace() for ch in mail_from)):
+            raise SettingsError(f"MAIL_FROM={mail_from!r} is not an e-mail address (support@example.com)")
+        listen = get("MAIL_SMTP_LISTEN")
+        mail_smtp_listen = None
+        if listen is not None:
+            host, _, port = listen.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise SettingsError(f"MAIL_SMTP_LISTEN={listen!r} must be HOST:PORT, like 127.0.0.1:2525")
+            mail_smtp_listen = (host.strip("[]"), int(port))
+        try:
+            mail_max = int(get("MAIL_MAX_MESSAGE_BYTES") or DEFAULT_MAIL_MAX_MESSAGE_BYTES)
+        except ValueError:
+            raise SettingsError("MAIL_MAX_MESSAGE_BYTES must be a whole number of bytes") from None
+        if mail_max < 1:
+            raise SettingsError("MAIL_MAX_MESSAGE_BYTES must be at least 1")
+
         return cls(
             database_url=get("DATABASE_URL")
             or f"sqlite:///{Path(instance_path) / 'supportline.sqlite3'}",
@@ -112,6 +136,9 @@ class Settings:
             public_url=public_url.rstrip("/") if public_url else None,
             secret_key=get("SECRET_KEY") or _local_secret(instance_path, "secret_key", "SECRET_KEY"),
             instance_path=instance_path,
+            mail_from=mail_from.lower() if mail_from else None,
+            mail_smtp_listen=mail_smtp_listen,
+            mail_max_message_bytes=mail_max,
         )
 
 

@@ -6,6 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 
 import ivr.models  # noqa: F401  (registers the tables on Base.metadata)
+import mail.models  # noqa: F401
 import oncall.models  # noqa: F401
 import people.models  # noqa: F401
 import staff.models  # noqa: F401

@@ -240,7 +240,7 @@ def document() -> dict[str, Any]:
                     "number": {"type": "integer"},
                     "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},
                     "status": {"type": "string", "enum": ["open", "acknowledged", "resolved"]},
-                    "source": {"type": "string", "enum": ["phone", "web", "api"]},
+                    "source": {"type": "string", "enum": ["phone", "web", "api", "email"]},
                     "caller_number": {"type": ["string", "null"]}, "callback_number": {"type": ["string", "null"]},
                     "description": {"type": ["string", "null"]}, "created_at": TIME, "response_due_at": TIME,
                     "first_response_at": NULLABLE_TIME, "responded_by": {"type": ["string", "null"]},
@@ -249,7 +249,17 @@ def document() -> dict[str, Any]:
                     "requester": {"oneOf": [_ref("Person"), {"type": "null"}],
                                   "description": "the known person who asked (a caller recognised by their number)"},
                     "organization_id": {"type": ["integer", "null"], "description": "the requester's organisation"},
+                    "subject": {"type": ["string", "null"], "description": "an e-mail ticket's subject"},
+                    "comments": {"type": "array", "items": _ref("Comment"),
+                                 "description": "the conversation, oldest first, whatever channel each came by"},
                     "events": {"type": "array", "items": EVENT}}},
+                "Comment": {"type": "object", "properties": {
+                    "at": TIME, "author": {"type": "string"},
+                    "channel": {"type": "string", "enum": ["phone", "email", "web", "api", "sms"]},
+                    "public": {"type": "boolean"}, "body": {"type": "string"},
+                    "attachments": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "filename": {"type": "string"},
+                        "content_type": {"type": "string"}, "size": {"type": "integer"}}}}}},
                 "TicketInput": {"type": "object", "required": ["severity"], "additionalProperties": False, "properties": {
                     "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},
                     "description": {"type": ["string", "null"]},

@@ -45,6 +45,8 @@ class Person(Base):
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Made by the line for an unknown sender, for an admin to place in an organisation.
+    flagged: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
 
     organization: Mapped[Organization | None] = relationship()

@@ -323,6 +323,25 @@ def add_person(session: Session, fields: dict[str, Any], *, region: str, now: da
     return person
 
 
+def person_by_email(session: Session, address: str) -> Person | None:
+    """The active person with this address (any case)."""
+    return session.scalar(select(Person).where(Person.email == address.lower(), Person.active))
+
+
+def add_unknown_sender(session: Session, address: str, name: str, *, now: datetime, actor: str) -> Person:
+    """A person for an address the line has not seen, flagged for an admin to place (no organisation yet).
+
+    Added in the caller's transaction: the message that brought them is filed with them or not at all.
+    """
+    person = Person(name=name.strip()[:MAX_PERSON_NAME] or address, email=address.lower(), phone=None,
+                    organization_id=None, active=True, flagged=True, created_at=now)
+    session.add(person)
+    session.flush()
+    audit(session, at=now, actor=actor, action="person.created", subject=f"person {person.id}",
+          before=None, after=person_json(person))
+    return person
+
+
 def update_person(session: Session, person_id: int, fields: dict[str, Any], *, region: str, now: datetime,
                   actor: str) -> Person:
     """Change some of a person's `name`, `email`, `phone`, `organization_id`, `active`."""
@@ -339,6 +358,7 @@ def update_person(session: Session, person_id: int, fields: dict[str, Any], *, r
         person.organization_id = _checked_id(fields["organization_id"], "organization_id")
     if "active" in fields:
         person.active = _checked_active(fields["active"])
+    person.flagged = False  # an admin (or integrator) has looked at them
     with session.no_autoflush:  # the checks say what is wrong before the unique index would
         if person.organization_id != before["organization_id"] or (person.active and not before["active"]):
             _check_organization(session, person)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "web", "staff", "people", "oncall", "tickets", "ivr", "phonesim")
+PACKAGES = ("core", "web", "staff", "people", "oncall", "tickets", "ivr", "mail", "phonesim")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
@@ -47,7 +47,10 @@ FORBIDDEN_ARROWS = [
     ("staff/audit.py", "import demo", "Nothing but the factory imports the demo"),
     ("oncall/service.py", "import ivr.models", "The on-call rotation knows no tickets and no calls"),
     ("oncall/pages/contacts.py", "import tickets.models", "The on-call rotation knows no tickets and no calls"),
-    ("tickets/pages.py", "import ivr.models", "Tickets know no calls"),
+    ("tickets/pages.py", "import ivr.models", "Tickets know no calls or mail"),
+    ("tickets/service.py", "import mail.models", "Tickets know no calls or mail"),
+    ("mail/filing.py", "import ivr.calls", "Areas build on what they share"),
+    ("mail/reading.py", "import sqlalchemy", "Pure domain modules use no web framework and no database"),
     ("people/service.py", "import tickets.models", "Customers and partners know no tickets, calls or rotation"),
     ("people/models.py", "import oncall.models", "Customers and partners know no tickets, calls or rotation"),
     ("web/pages.py", "import staff.admins", "Areas build on what they share"),

@@ -27,7 +27,7 @@ from core.settings import current_settings
 from oncall.service import duty_at
 from tickets import service
 from tickets.fields import InvalidTicketChange, TicketNotFound, parse_status
-from tickets.models import STATUSES, Notification, Ticket
+from tickets.models import STATUSES, Comment, Notification, Ticket
 from tickets.sla import Severity, parse_severity
 from staff.audit import current_actor
 from staff.tokens import api_token_required
@@ -125,8 +125,18 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "transcript": ticket.transcript,
         "requester": person_json(ticket.requester) if ticket.requester is not None else None,
         "organization_id": ticket.organization_id,
+        "subject": ticket.subject,
+        "comments": [comment_json(c) for c in ticket.comments],
         "events": [{"at": _iso(e.at), "kind": e.kind, "detail": e.detail} for e in ticket.events],
     }
+
+
+def comment_json(comment: Comment) -> dict[str, Any]:
+    """One message of a ticket's conversation (contract §8), its attachments named, not included."""
+    return {"at": _iso(comment.at), "author": comment.author, "channel": comment.channel, "public": comment.public,
+            "body": comment.body,
+            "attachments": [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                            for a in comment.attachments]}
 
 
 def notification_json(notification: Notification) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -30,7 +30,7 @@ class Ticket(Base):
     number: Mapped[int] = mapped_column(unique=True)
     severity: Mapped[str] = mapped_column(String(10), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True, default="open")
-    source: Mapped[str] = mapped_column(String(8))  # phone | web | api
+    source: Mapped[str] = mapped_column(String(8))  # phone | web | api | email
     caller_number: Mapped[str | None] = mapped_column(String(20))
     callback_number: Mapped[str | None] = mapped_column(String(20))
     description: Mapped[str | None] = mapped_column(Text)
@@ -46,8 +46,11 @@ class Ticket(Base):
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
 
+    subject: Mapped[str | None] = mapped_column(String(200))  # an e-mail's subject, without the [#number] tag
+
     requester: Mapped[Person | None] = relationship()
     organization: Mapped[Organization | None] = relationship()
+    comments: Mapped[list[Comment]] = relationship(order_by="Comment.id", back_populates="ticket")
     events: Mapped[list[TicketEvent]] = relationship(
         order_by="TicketEvent.id", cascade="all, delete-orphan", back_populates="ticket"
     )
@@ -65,6 +68,43 @@ class TicketEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+# The ways a message reaches a ticket's conversation (contract §8).
+COMMENT_CHANNELS = ("phone", "email", "web", "api", "sms")
+
+
+class Comment(Base):
+    """One message of a ticket's conversation: what a customer wrote or said, or an engineer's reply
+    (`public`) or internal note. `author` is a person's name and address, or `admin:<name>`."""
+
+    __tablename__ = "ticket_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(8))  # one of COMMENT_CHANNELS
+    public: Mapped[bool] = mapped_column(default=True)
+    body: Mapped[str] = mapped_column(Text)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="comments")
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", back_populates="comment")
+
+
+class Attachment(Base):
+    """A file that came with a comment (an e-mail's attachment), kept as it came."""
+
+    __tablename__ = "ticket_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("ticket_comments.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read only when the file is downloaded
+
+    comment: Mapped[Comment] = relationship(back_populates="attachments")
 
 
 class TicketCounter(Base):

@@ -98,6 +98,7 @@ def open_ticket(
     description: str | None = None,
     call_sid: str | None = None,
     requester_id: int | None = None,
+    subject: str | None = None,
     notes: Collection[tuple[str, str]] = (),
 ) -> Ticket:
     """Open a ticket with its number and its first-response deadline, and its first timeline entries;
@@ -125,6 +126,7 @@ def open_ticket(
         "recording_url": None,
         "transcript": None,
         "requester_id": requester_id,
+        "subject": subject,
     }
     connection = session.connection()
     if requester_id is None:

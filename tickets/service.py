@@ -8,7 +8,7 @@ and commits once. The records they build on are `tickets.records`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +35,7 @@ from tickets.fields import (
     refuse_unknown,
     shown,
 )
-from tickets.models import FIRST_TICKET_NUMBER, Notification, Ticket, TicketCounter, TicketEvent
+from tickets.models import FIRST_TICKET_NUMBER, Attachment, Comment, Notification, Ticket, TicketCounter, TicketEvent
 from tickets.records import find_ticket, note, open_ticket, parse_ticket_number, record_first_response
 from tickets.sla import BusinessCalendar, Severity, response_due, target_description
 
@@ -73,7 +73,8 @@ def list_tickets(
         # are never deleted, so the counter is the count, without reading a million rows.
         taken = session.scalar(select(TicketCounter.next_number).where(TicketCounter.id == 1))
         total = (taken or FIRST_TICKET_NUMBER) - FIRST_TICKET_NUMBER
-    ordered = query.options(selectinload(Ticket.events), selectinload(Ticket.requester)).order_by(
+    ordered = query.options(selectinload(Ticket.events), selectinload(Ticket.requester),
+                            selectinload(Ticket.comments).selectinload(Comment.attachments)).order_by(
         Ticket.created_at.desc(), Ticket.number.desc())
     rows, more = rows_and_more(session, ordered, limit, offset)
     return rows, more, total
@@ -224,6 +225,19 @@ def reopen_ticket(session: Session, number: str, *, now: datetime, actor: str) -
     _move_status(ticket, "open", now, actor)
     session.commit()
     return ticket
+
+
+def take_customer_message(ticket: Ticket, *, at: datetime, author: str, channel: str, body: str,
+                          attachments: Sequence[tuple[str, str, bytes]] = ()) -> Comment:
+    """A customer's message on their ticket (an e-mail reply, say): a public comment, and a resolved
+    ticket opened again, since they are not satisfied yet. The caller commits."""
+    comment = Comment(at=at, author=author, channel=channel, public=True, body=body,
+                      attachments=[Attachment(filename=name, content_type=kind, size=len(data), data=data)
+                                   for name, kind, data in attachments])
+    ticket.comments.append(comment)
+    if ticket.status == "resolved":
+        _move_status(ticket, "open", at, author)
+    return comment
 
 
 def add_note(session: Session, number: str, text: Any, *, now: datetime, actor: str) -> TicketEvent:

@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
 import ivr.models  # noqa: F401  (all tables on the metadata)
+import mail.models  # noqa: F401
 import oncall.models  # noqa: F401
 import people.models  # noqa: F401
 import staff.models  # noqa: F401

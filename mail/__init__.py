@@ -1,0 +1,1 @@
+"""The e-mail support address: mail in (an SMTP listener, an IMAP fetcher) filed onto tickets."""
