@@ -106,7 +106,13 @@ def send_mail_command(body: str, sender: str, subject: str, recipient: str | Non
     message.set_content(body)
     try:
         with smtplib.SMTP(host, port, timeout=30) as smtp:
-            smtp.send_message(message)
-            click.echo(f"SENT {message['Message-ID']}: {smtp.noop()[1].decode(errors='replace') or 'accepted'}")
+            smtp.ehlo()
+            for step in (smtp.mail(sender), smtp.rcpt(message["To"])):
+                if step[0] != 250:
+                    raise smtplib.SMTPResponseException(*step)
+            code, answer = smtp.data(message.as_bytes())
+        if code != 250:
+            raise smtplib.SMTPResponseException(code, answer)
+        click.echo(f"SENT {message['Message-ID']}: {code} {answer.decode(errors='replace')}")
     except (OSError, smtplib.SMTPException) as error:
         raise click.ClickException(f"the listener at {host}:{port} did not take it: {error}") from None

@@ -83,7 +83,7 @@ def test_send_mail_from_a_terminal_files_a_ticket(app, listener, session: Sessio
                                                 "--from", "lena@acme.example", "--subject", "Export fails (sev 2)",
                                                 "Our nightly export fails since the upgrade."])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("SENT <")
+    assert result.output.startswith("SENT <") and "250 2.0.0 kept: support will answer" in result.output
     fresh(session)
     ticket = session.scalar(select(Ticket))
     assert (ticket.severity, ticket.subject, ticket.requester_id) == ("high", "Export fails (sev 2)", lena.id)
