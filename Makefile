@@ -9,6 +9,8 @@ PORT ?= 5000
 SUPPORT_TIMEZONE ?= America/New_York
 # `make run`'s own SMTP listener: send mail to any address at it and it lands on a ticket.
 MAIL_SMTP_LISTEN ?= 127.0.0.1:2525
+# The support address of the demo: the worker prints the mail it would send from it.
+MAIL_FROM ?= support@localhost
 # The browser tests inject axe-core (package.json) when npm is here to install it; without it
 # they skip the accessibility checks, except under CI, where they fail.
 NPM := $(shell command -v npm 2>/dev/null)
@@ -44,7 +46,7 @@ run: schema
 	@echo "Send a mail:   .venv/bin/flask --app app send-mail --from lena@acme.example 'Our export fails'"
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) BIND_ADDRESS=127.0.0.1 SUPPORT_TIMEZONE=$(SUPPORT_TIMEZONE) \
-		MAIL_SMTP_LISTEN=$(MAIL_SMTP_LISTEN) $(BIN)/honcho start -f Procfile web worker mail
+		MAIL_SMTP_LISTEN=$(MAIL_SMTP_LISTEN) MAIL_FROM=$(MAIL_FROM) $(BIN)/honcho start -f Procfile web worker mail
 
 test: $(VENV)/.dev-installed $(if $(NPM),node_modules/.installed)
 	$(BIN)/ruff check .

@@ -49,6 +49,7 @@ class Settings:
     secret_key: str
     instance_path: str
     mail_from: str | None = None
+    mail_smtp_url: str | None = None
     mail_smtp_listen: tuple[str, int] | None = None
     mail_max_message_bytes: int = DEFAULT_MAIL_MAX_MESSAGE_BYTES
 
@@ -106,6 +107,9 @@ class Settings:
         mail_from = get("MAIL_FROM")
         if mail_from is not None and ("@" not in mail_from or any(ch.isspace() for ch in mail_from)):
             raise SettingsError(f"MAIL_FROM={mail_from!r} is not an e-mail address (support@example.com)")
+        mail_smtp_url = get("MAIL_SMTP_URL")
+        if mail_smtp_url is not None and not mail_smtp_url.startswith(("smtp://", "smtps://")):
+            raise SettingsError("MAIL_SMTP_URL must be smtp://[user:password@]host[:port] or smtps://…")
         listen = get("MAIL_SMTP_LISTEN")
         mail_smtp_listen = None
         if listen is not None:
@@ -137,6 +141,7 @@ class Settings:
             secret_key=get("SECRET_KEY") or _local_secret(instance_path, "secret_key", "SECRET_KEY"),
             instance_path=instance_path,
             mail_from=mail_from.lower() if mail_from else None,
+            mail_smtp_url=mail_smtp_url,
             mail_smtp_listen=mail_smtp_listen,
             mail_max_message_bytes=mail_max,
         )

@@ -32,7 +32,7 @@ MAKE_RUN_LISTENER = "127.0.0.1:2525"
 def mail_rules(settings: Settings) -> MailRules:
     """What filing takes from the settings."""
     return MailRules(support_address=settings.mail_from, max_message_bytes=settings.mail_max_message_bytes,
-                     calendar=settings.calendar)
+                     calendar=settings.calendar, secret=settings.secret_key)
 
 
 def keeper(app: Flask, via: str) -> Any:

@@ -24,6 +24,7 @@ from people.models import Person
 from people.service import add_unknown_sender, person_by_email
 from tickets import notify
 from tickets.models import Ticket
+from tickets.mailing import ticket_of_message_id
 from tickets.records import open_ticket
 from tickets.service import take_customer_message
 
@@ -40,6 +41,7 @@ class MailRules:
     support_address: str | None
     max_message_bytes: int
     calendar: BusinessCalendar
+    secret: str  # SECRET_KEY: the line's own Message-IDs are signed with it
 
 
 def keep(session: Session, raw: bytes, *, now: datetime, via: str) -> tuple[InboundMail, bool]:
@@ -94,7 +96,7 @@ def _file(session: Session, mail: InboundMail, read: ReadMessage, *, now: dateti
     mail.sender = read.sender
     mail.addresses = "\n" + "\n".join(read.addresses) + "\n" if read.addresses else None
     mail.subject = read.subject[:998] or None
-    answered = _answered_ticket(session, read)
+    answered = _answered_ticket(session, read, rules.secret)
     if read.automatic or read.sender is None:
         # Kept, and tied to the ticket it concerns, but it makes no ticket, no comment and no reply.
         mail.status, mail.why = "ignored", read.automatic or "no sender address"
@@ -112,7 +114,8 @@ def _file(session: Session, mail: InboundMail, read: ReadMessage, *, now: dateti
     author = f"{requester.name} <{read.sender}>" if requester else (
         f"{read.sender_name} <{read.sender}>" if read.sender_name else read.sender)
     if answered is not None:
-        take_customer_message(answered, at=now, author=author, channel="email", body=body, attachments=attachments)
+        take_customer_message(answered, at=now, author=author, channel="email", body=body, attachments=attachments,
+                              message_id=read.message_id)
         mail.status, mail.ticket_id = "filed", answered.id
         return
     if requester is None:
@@ -128,15 +131,21 @@ def _file(session: Session, mail: InboundMail, read: ReadMessage, *, now: dateti
     ticket = open_ticket(session, severity=read.severity, source="email", now=now, calendar=rules.calendar,
                          description=body[:4000] or None, requester_id=requester.id,
                          subject=read.subject or None, notes=notes)
-    take_customer_message(ticket, at=now, author=author, channel="email", body=body, attachments=attachments)
+    take_customer_message(ticket, at=now, author=author, channel="email", body=body, attachments=attachments,
+                          message_id=read.message_id)
     notify.new_ticket(session, ticket, duty_at(now), rules.calendar.timezone, now)
     mail.status, mail.ticket_id = "filed", ticket.id
 
 
-def _answered_ticket(session: Session, read: ReadMessage) -> Ticket | None:
-    """The ticket of a message this one replies to (In-Reply-To, References), if the line has it."""
+def _answered_ticket(session: Session, read: ReadMessage, secret: str) -> Ticket | None:
+    """The ticket of a message this one replies to (In-Reply-To, References): one the line sent (its
+    Message-ID carries the ticket, signed) or one it was sent."""
     if not read.references:
         return None
+    for reference in read.references:
+        number = ticket_of_message_id(reference, secret)
+        if number is not None:
+            return session.scalar(select(Ticket).where(Ticket.number == number))
     ticket_id = session.scalar(select(InboundMail.ticket_id).where(
         InboundMail.message_id.in_(read.references), InboundMail.ticket_id.is_not(None)).limit(1))
     return session.get(Ticket, ticket_id) if ticket_id is not None else None

@@ -87,6 +87,7 @@ class Comment(Base):
     channel: Mapped[str] = mapped_column(String(8))  # one of COMMENT_CHANNELS
     public: Mapped[bool] = mapped_column(default=True)
     body: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)  # the e-mail it came as or went as
 
     ticket: Mapped[Ticket] = relationship(back_populates="comments")
     attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", back_populates="comment")
@@ -133,10 +134,10 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
-    to_number: Mapped[str] = mapped_column(String(20), index=True)
+    to_number: Mapped[str] = mapped_column(String(320), index=True)  # E.164, or the address of an e-mail
     recipient: Mapped[str | None] = mapped_column(String(120))  # the contact's name, for pages and logs
-    channel: Mapped[str] = mapped_column(String(8))  # sms | call
-    kind: Mapped[str] = mapped_column(String(16))  # new_ticket, missed_call, voicemail, sla_50, sla_80, sla_breach, callback
+    channel: Mapped[str] = mapped_column(String(8))  # sms | call | email
+    kind: Mapped[str] = mapped_column(String(16))  # new_ticket, missed_call, voicemail, sla_50, sla_80, sla_breach, callback, acknowledgement
     status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(default=0)
     body: Mapped[str] = mapped_column(Text)
@@ -146,6 +147,10 @@ class Notification(Base):
     provider_sid: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    # An e-mail's subject, its own Message-ID (minted by the line) and the message it answers.
+    subject: Mapped[str | None] = mapped_column(String(998))
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
 
     ticket: Mapped[Ticket | None] = relationship()
 

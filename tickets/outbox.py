@@ -11,10 +11,15 @@ message until its lease runs out (at least once, never silently lost).
 from __future__ import annotations
 
 import logging
+import smtplib
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Protocol
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -54,6 +59,13 @@ class Sender(Protocol):
 
     def start_call(self, to: str, url: str, status_callback: str) -> str:
         """Place a call that plays the TwiML at `url`; returns the call SID or raises DeliveryError."""
+
+
+class MailSender(Protocol):
+    """Where e-mail goes: the SMTP server of MAIL_SMTP_URL, or the console in development."""
+
+    def send_email(self, message: EmailMessage) -> str:
+        """Send `message` (its recipients in To); returns the server's acceptance or raises DeliveryError."""
 
 
 def enqueue(
@@ -106,6 +118,7 @@ class Claim:
     channel: str
     body: str
     lease_until: datetime
+    mail: EmailMessage | None = None  # an e-mail's whole message, headers included
 
 
 # Never held for pacing: a critical ticket and a breach cannot wait a minute.
@@ -167,7 +180,25 @@ def held_until(last_text_at: datetime | None, rows: list[Notification], now: dat
     return allowed if allowed > now else None
 
 
-def _claim_next(session: Session, now: datetime) -> Claim | None:
+def _email_of(row: Notification, mail_from: str | None) -> EmailMessage:
+    """An outbox e-mail as it goes out: from the support address, with its own Message-ID, threaded on
+    what it answers, and marked automatic (RFC 3834) so that auto-responders leave it alone."""
+    message = EmailMessage()
+    message["From"] = formataddr(("Support", mail_from or "support@localhost"))
+    message["To"] = formataddr((row.recipient or "", row.to_number))
+    message["Subject"] = row.subject or "Support"
+    message["Date"] = formatdate(row.created_at.timestamp(), usegmt=True)
+    message["Message-ID"] = row.message_id or make_msgid()
+    if row.in_reply_to:
+        message["In-Reply-To"] = row.in_reply_to
+        message["References"] = row.in_reply_to
+    if row.kind == "acknowledgement":
+        message["Auto-Submitted"] = "auto-replied"
+    message.set_content(row.body)
+    return message
+
+
+def _claim_next(session: Session, now: datetime, mail_from: str | None = None) -> Claim | None:
     """Reserve the next due message; texts to one number go at most once a minute, as a digest."""
     due = (
         select(Notification)
@@ -210,7 +241,8 @@ def _claim_next(session: Session, now: datetime) -> Claim | None:
             row.next_attempt_at = lease_until
             row.attempts += 1
         claim = Claim(ids=tuple(r.id for r in rows), to_number=first.to_number, channel=first.channel,
-                      body=_text_body(rows), lease_until=lease_until)
+                      body=_text_body(rows), lease_until=lease_until,
+                      mail=_email_of(first, mail_from) if first.channel == "email" else None)
         session.commit()
         return claim
 
@@ -239,7 +271,8 @@ Clock = Callable[[], datetime]
 
 
 def send_due(session: Session, sender: Sender, clock: Clock | datetime, *, call_url: str | None = None,
-             call_status_url: str | None = None, limit: int = 200) -> int:
+             call_status_url: str | None = None, mail_sender: MailSender | None = None,
+             mail_from: str | None = None, limit: int = 200) -> int:
     """Send every message that is due; returns how many sends were made.
 
     `clock` is read again for each claim and each result (a fixed datetime is taken as a
@@ -248,11 +281,15 @@ def send_due(session: Session, sender: Sender, clock: Clock | datetime, *, call_
     now: Clock = (lambda: clock) if isinstance(clock, datetime) else clock
     sends = 0
     while sends < limit:
-        claim = _claim_next(session, now())
+        claim = _claim_next(session, now(), mail_from)
         if claim is None:
             break
         try:
-            if claim.channel == "call":
+            if claim.channel == "email":
+                if mail_sender is None or claim.mail is None:
+                    raise DeliveryError("no mail sender: the worker was started without one", retryable=False)
+                sid = mail_sender.send_email(claim.mail)
+            elif claim.channel == "call":
                 if not call_url or not call_status_url:
                     raise DeliveryError("PUBLIC_URL is not set, so Twilio cannot be told where the call's TwiML is",
                                         retryable=False)
@@ -261,7 +298,7 @@ def send_due(session: Session, sender: Sender, clock: Clock | datetime, *, call_
             else:
                 sid = sender.send_sms(claim.to_number, claim.body)
         except DeliveryError as error:
-            if str(error) != NOT_SENT_WITHOUT_TWILIO:  # the console sender has printed it already
+            if str(error) not in (NOT_SENT_WITHOUT_TWILIO, NOT_SENT_WITHOUT_SMTP):  # the console printed it already
                 log.warning("sending notification %s to %s failed: %s", claim.ids, claim.to_number, error)
             _record(session, claim, now(), None, error)
         else:
@@ -308,6 +345,7 @@ class TwilioSender:
 
 
 NOT_SENT_WITHOUT_TWILIO = "not sent: no Twilio account is configured (printed to the worker's console)"
+NOT_SENT_WITHOUT_SMTP = "not sent: MAIL_SMTP_URL is not set (printed to the worker's console)"
 NOT_SENT_ANSWERED = "not sent: the ticket was answered before this went out"
 
 
@@ -319,6 +357,8 @@ def fate_of(notification: Notification) -> tuple[str, bool]:
     """
     if notification.status == "failed" and notification.last_error == NOT_SENT_WITHOUT_TWILIO:
         return "printed (no Twilio account)", False
+    if notification.status == "failed" and notification.last_error == NOT_SENT_WITHOUT_SMTP:
+        return "printed (no mail server)", False
     if notification.status == "failed" and notification.last_error == NOT_SENT_ANSWERED:
         return "not needed (answered)", False
     if notification.status == "pending" and notification.channel == "call":
@@ -341,3 +381,75 @@ class ConsoleSender:
         """Print the call that would be placed."""
         self.write(f"CALL to {to}, TwiML from {url}")
         raise DeliveryError(NOT_SENT_WITHOUT_TWILIO, retryable=False)
+
+
+class ConsoleMailSender:
+    """Development without MAIL_SMTP_URL: e-mail is printed, never marked sent."""
+
+    def __init__(self, write=print) -> None:  # type: ignore[no-untyped-def]
+        self.write = write
+
+    def send_email(self, message: EmailMessage) -> str:
+        """Print the message's headers and text; it was not sent, and the outbox says so."""
+        self.write(f"E-MAIL to {message['To']}: {message['Subject']}\n{message.get_content().rstrip()}")
+        raise DeliveryError(NOT_SENT_WITHOUT_SMTP, retryable=False)
+
+
+class SmtpSender:
+    """E-mail through the SMTP server of `MAIL_SMTP_URL`: `smtp://user:pw@host:587` (STARTTLS before
+    the password), `smtps://user:pw@host:465` (TLS from the start) or `smtp://host:25` (no login).
+
+    A message is `sent` only when the server took it for its recipient (250 to DATA), and the
+    server's answer (its queue id) is kept as the provider's id; a 4xx or a lost connection is
+    tried again, a 5xx is final.
+    """
+
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("MAIL_SMTP_URL must be smtp://[user:password@]host[:port] or smtps://…")
+        self.implicit_tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.implicit_tls else 587 if parts.username else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password or "") if parts.username else None
+        self.timeout = timeout
+
+    def send_email(self, message: EmailMessage) -> str:
+        """Send `message`; the server's acceptance, or DeliveryError saying whether to try again."""
+        try:
+            connection = (smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+                          if self.implicit_tls else smtplib.SMTP(self.host, self.port, timeout=self.timeout))
+            with connection as smtp:
+                smtp.ehlo()
+                if not self.implicit_tls and (self.username or smtp.has_extn("starttls")):
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                return self._hand_over(smtp, message)
+        except smtplib.SMTPResponseException as error:
+            raise DeliveryError(f"the mail server answered {error.smtp_code}: {_text(error.smtp_error)}",
+                                retryable=400 <= error.smtp_code < 500) from None
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reason = next(iter(error.recipients.values()))
+            raise DeliveryError(f"the mail server refused the recipient: {code} {_text(reason)}",
+                                retryable=400 <= code < 500) from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryError(f"the mail server could not be reached: {error}", retryable=True) from None
+
+    @staticmethod
+    def _hand_over(smtp: smtplib.SMTP, message: EmailMessage) -> str:
+        sender = parseaddr(str(message["From"]))[1]
+        recipient = parseaddr(str(message["To"]))[1]
+        for code, answer in (smtp.mail(sender), smtp.rcpt(recipient)):
+            if code != 250 and not (code == 251 and answer):
+                raise smtplib.SMTPResponseException(code, answer)
+        code, answer = smtp.data(message.as_bytes())
+        if code != 250:
+            raise smtplib.SMTPResponseException(code, answer)
+        return _text(answer)[:64] or "accepted"
+
+
+def _text(answer: bytes | str) -> str:
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)

@@ -228,10 +228,10 @@ def reopen_ticket(session: Session, number: str, *, now: datetime, actor: str) -
 
 
 def take_customer_message(ticket: Ticket, *, at: datetime, author: str, channel: str, body: str,
-                          attachments: Sequence[tuple[str, str, bytes]] = ()) -> Comment:
+                          attachments: Sequence[tuple[str, str, bytes]] = (), message_id: str | None = None) -> Comment:
     """A customer's message on their ticket (an e-mail reply, say): a public comment, and a resolved
     ticket opened again, since they are not satisfied yet. The caller commits."""
-    comment = Comment(at=at, author=author, channel=channel, public=True, body=body,
+    comment = Comment(at=at, author=author, channel=channel, public=True, body=body, message_id=message_id,
                       attachments=[Attachment(filename=name, content_type=kind, size=len(data), data=data)
                                    for name, kind, data in attachments])
     ticket.comments.append(comment)

@@ -19,7 +19,9 @@ from core.db import db
 from core.settings import current_settings
 from oncall.service import duty_at
 from tickets.escalation import run_sla_clock
-from tickets.outbox import ConsoleSender, Sender, TwilioSender, next_due_at, send_due
+from tickets.mailing import queue_acknowledgements
+from tickets.outbox import (ConsoleMailSender, ConsoleSender, MailSender, Sender, SmtpSender, TwilioSender, next_due_at,
+                            send_due)
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +46,31 @@ def sender_for_settings() -> Sender:
     return ConsoleSender(lambda text: click.echo(f"[notification] {text}"))
 
 
-def run_once(sender: Sender) -> tuple[int, int]:
-    """One round: queue due SLA notifications, then send what is due. Returns (queued, sent)."""
+def mail_sender_for_settings() -> MailSender:
+    """The SMTP server of MAIL_SMTP_URL; without it, the console (said once, at start)."""
+    settings = current_settings()
+    if settings.mail_smtp_url:
+        return SmtpSender(settings.mail_smtp_url)
+    if settings.mail_from:
+        click.secho("No MAIL_SMTP_URL: e-mail is printed here, not sent (the ticket pages say \"printed\").",
+                    fg="yellow", err=True)
+    return ConsoleMailSender(lambda text: click.echo(f"[notification] {text}"))
+
+
+def run_once(sender: Sender, mail_sender: MailSender | None = None) -> tuple[int, int]:
+    """One round: queue due SLA notifications and acknowledgements, then send what is due. Returns (queued, sent)."""
     settings = current_settings()
     session = db()
     now = current_clock()
     queued = run_sla_clock(session, now, lambda at: duty_at(session, at), settings.support_timezone)
+    if settings.mail_from:
+        queued += queue_acknowledgements(session, now, timezone=settings.support_timezone,
+                                         secret=settings.secret_key, support_address=settings.mail_from)
     base = settings.public_url
     sent = send_due(session, sender, current_clock,
                     call_url=f"{base}/ivr/engineer-callback" if base else None,
-                    call_status_url=f"{base}/ivr/engineer-callback/status" if base else None)
+                    call_status_url=f"{base}/ivr/engineer-callback/status" if base else None,
+                    mail_sender=mail_sender, mail_from=settings.mail_from)
     return queued, sent
 
 
@@ -64,9 +81,10 @@ def run_once(sender: Sender) -> tuple[int, int]:
 def worker_command(once: bool, interval: float) -> None:
     """Run the SLA clock and send notifications, until stopped."""
     sender = sender_for_settings()
+    mail_sender = mail_sender_for_settings()
     while True:
         try:
-            queued, sent = run_once(sender)
+            queued, sent = run_once(sender, mail_sender)
             if queued or sent:
                 log.info("worker: %s notifications queued, %s sends", queued, sent)
         except Exception:

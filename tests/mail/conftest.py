@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from functools import partial
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy.orm import Session
 
@@ -33,7 +37,7 @@ def message(name: str) -> bytes:
 @pytest.fixture
 def rules() -> MailRules:
     return MailRules(support_address=SUPPORT, max_message_bytes=10_000_000,
-                     calendar=business_calendar("America/New_York", "US"))
+                     calendar=business_calendar("America/New_York", "US"), secret="test-secret-key")
 
 
 @pytest.fixture
@@ -68,5 +72,33 @@ def listener(make_app: Callable[..., Flask]) -> Iterator[tuple[str, int]]:
                            max_message_bytes=10_000_000)
     try:
         yield "127.0.0.1", port
+    finally:
+        controller.stop()
+
+
+class Outgoing:
+    """A real SMTP server (aiosmtpd) standing in for the vendor's mail server: it keeps what it is sent,
+    or answers `refuse_with` (e.g. "451 4.3.0 try later") to DATA."""
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+        self.refuse_with: str | None = None
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
+        if self.refuse_with:
+            return self.refuse_with
+        self.received.append(BytesParser(policy=policy.default).parsebytes(envelope.original_content))
+        return "250 2.0.0 Ok: queued as 4F1A2B"
+
+
+@pytest.fixture
+def outgoing() -> Iterator[tuple[Outgoing, str]]:
+    """The outgoing mail server and its MAIL_SMTP_URL."""
+    server = Outgoing()
+    port = free_port()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield server, f"smtp://127.0.0.1:{port}"
     finally:
         controller.stop()

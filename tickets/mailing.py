@@ -1,0 +1,118 @@
+"""E-mail the line sends about tickets: what the acknowledgement says, the Message-IDs it mints, and
+queueing one acknowledgement for each new ticket whose requester has an address (contract §8).
+
+The worker queues acknowledgements on its rounds, off the phone line's hot path, for tickets from
+every channel; the outbox sends them (channel `email`) as it sends texts.
+
+A Message-ID the line mints carries its ticket's number, signed with `SECRET_KEY`
+(`itsdangerous`), so a reply naming it in `In-Reply-To` finds its ticket, and nobody can make one
+that does without the key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, Signer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from people.models import Person
+from tickets.messages import short_time
+from tickets.models import Comment, Notification, Ticket
+from tickets.outbox import enqueue
+from tickets.records import note
+from tickets.sla import target_description
+
+# A sender gets at most this many automatic replies an hour (contract §8): two loops cannot ping-pong.
+AUTO_REPLIES_AN_HOUR = 10
+# Tickets younger than this get an acknowledgement; older ones predate the mail (or MAIL_FROM).
+ACKNOWLEDGE_WITHIN = timedelta(days=1)
+_SALT = "support-line message-id"
+
+
+def mint_message_id(ticket_number: int, secret: str, domain: str) -> str:
+    """A new Message-ID for mail about `ticket_number`, that `ticket_of_message_id` reads back."""
+    signed = Signer(secret, salt=_SALT).sign(f"t{ticket_number}.{secrets.token_hex(6)}").decode()
+    return f"<{signed}@{domain}>"
+
+
+def ticket_of_message_id(message_id: str, secret: str) -> int | None:
+    """The ticket number a Message-ID the line minted carries; None for any other (or a forged one)."""
+    local = message_id.strip().strip("<>").rpartition("@")[0]
+    try:
+        value = Signer(secret, salt=_SALT).unsign(local).decode()
+    except (BadSignature, UnicodeDecodeError):
+        return None
+    number = value.partition(".")[0].removeprefix("t")
+    return int(number) if number.isdigit() else None
+
+
+def ticket_subject(ticket: Ticket) -> str:
+    """`[#10042] Export fails`: the tag mail clients keep in replies, then what the ticket is about."""
+    about = ticket.subject or f"Your {ticket.severity} support request by {ticket.source}"
+    return f"[#{ticket.number}] {about}"
+
+
+def acknowledgement(ticket: Ticket, name: str, timezone: str) -> str:
+    """The acknowledgement's text: the number, the severity, the response target and its time, how to reply."""
+    return (
+        f"Hello {name},\n\n"
+        f"We have your request: it is ticket {ticket.number}.\n"
+        f"Severity: {ticket.severity}. We respond within {target_description(ticket.severity)}, "
+        f"by {short_time(ticket.response_due_at, timezone)}.\n\n"
+        f"To add to it, reply to this message and keep [#{ticket.number}] in the subject.\n\n"
+        "Support\n"
+    )
+
+
+def queue_acknowledgements(session: Session, now: datetime, *, timezone: str, secret: str,
+                           support_address: str) -> int:
+    """Queue the acknowledgement of every recent ticket whose requester has an address; returns how many.
+
+    Once per ticket (the outbox's key), at most AUTO_REPLIES_AN_HOUR an hour to one address; one
+    over that is recorded on the ticket instead.
+    """
+    waiting = session.execute(
+        select(Ticket, Person)
+        .join(Person, Person.id == Ticket.requester_id)
+        .where(Ticket.created_at >= now - ACKNOWLEDGE_WITHIN, Person.email.is_not(None),
+               ~Ticket.id.in_(select(Notification.ticket_id).where(Notification.kind == "acknowledgement",
+                                                                  Notification.ticket_id.is_not(None))))
+        .order_by(Ticket.created_at, Ticket.id)
+    ).all()
+    domain = support_address.rpartition("@")[2]
+    queued = 0
+    for ticket, person in waiting:
+        address = person.email or ""
+        if _auto_replies_this_hour(session, address, now) >= AUTO_REPLIES_AN_HOUR:
+            _note_once(ticket, now, f"no acknowledgement sent: {address} had {AUTO_REPLIES_AN_HOUR} automatic "
+                                    "replies in the last hour")
+            continue
+        answers = session.scalar(select(Comment.message_id).where(Comment.ticket_id == ticket.id,
+                                                                  Comment.message_id.is_not(None))
+                                 .order_by(Comment.id).limit(1))
+        queued_id = enqueue(session, ticket=ticket, to_number=address, recipient=person.name, kind="acknowledgement",
+                            body=acknowledgement(ticket, person.name, timezone), now=now, channel="email")
+        if queued_id is not None:
+            row = session.get(Notification, queued_id)
+            assert row is not None
+            row.subject = ticket_subject(ticket)
+            row.message_id = mint_message_id(ticket.number, secret, domain)
+            row.in_reply_to = answers
+            queued += 1
+    session.commit()
+    return queued
+
+
+def _auto_replies_this_hour(session: Session, address: str, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.channel == "email", Notification.to_number == address, Notification.kind == "acknowledgement",
+        Notification.created_at > now - timedelta(hours=1))) or 0
+
+
+def _note_once(ticket: Ticket, now: datetime, detail: str) -> None:
+    """Say on the ticket why it got no acknowledgement (once: the clock runs every few seconds)."""
+    if not any(e.kind == "not_acknowledged" for e in ticket.events):
+        note(ticket, now, "not_acknowledged", detail)
