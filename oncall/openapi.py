@@ -134,6 +134,13 @@ def document() -> dict[str, Any]:
                           "requestBody": _body("TicketChange"),
                           "responses": {"200": _answer("the ticket", _ref("Ticket")), **_errors(400, 404, 422)}},
             },
+            "/api/tickets/{number}/comments": {
+                "parameters": [number],
+                "post": {"summary": "Add to the conversation: a public comment is mailed to the requester (and is the "
+                                    "first response if none came yet); one that is not is an internal note",
+                         "requestBody": _body("CommentInput"),
+                         "responses": {"201": _answer("the comment", _ref("Comment")), **_errors(400, 404, 422)}},
+            },
             "/api/notifications": {
                 "get": {"summary": "Every message the line sent or will send, newest first",
                         "parameters": PAGE + [{"name": "ticket", "in": "query", "schema": {"type": "string", "pattern": r"^\d+$"}}],
@@ -253,6 +260,9 @@ def document() -> dict[str, Any]:
                     "comments": {"type": "array", "items": _ref("Comment"),
                                  "description": "the conversation, oldest first, whatever channel each came by"},
                     "events": {"type": "array", "items": EVENT}}},
+                "CommentInput": {"type": "object", "required": ["body"], "additionalProperties": False, "properties": {
+                    "body": {"type": "string", "minLength": 1, "maxLength": 2000},
+                    "public": {"type": "boolean", "default": False}}},
                 "Comment": {"type": "object", "properties": {
                     "at": TIME, "author": {"type": "string"},
                     "channel": {"type": "string", "enum": ["phone", "email", "web", "api", "sms"]},
@@ -274,7 +284,7 @@ def document() -> dict[str, Any]:
                     "to": {"type": "string", "description": "E.164, or an e-mail's address"},
                     "channel": {"type": "string", "enum": ["sms", "call", "email"]},
                     "kind": {"type": "string", "enum": ["new_ticket", "missed_call", "voicemail", "sla_50", "sla_80",
-                                                       "sla_breach", "callback", "acknowledgement"]},
+                                                       "sla_breach", "callback", "acknowledgement", "reply"]},
                     "status": {"type": "string", "enum": ["pending", "sent", "failed"]},
                     "attempts": {"type": "integer"}, "body": {"type": "string"}, "created_at": TIME,
                     "sent_at": NULLABLE_TIME, "provider_sid": {"type": ["string", "null"]}}},

@@ -27,6 +27,7 @@ from core.settings import current_settings
 from oncall.service import duty_at
 from tickets import service
 from tickets.fields import InvalidTicketChange, TicketNotFound, parse_status
+from tickets.mailing import identity_of
 from tickets.models import STATUSES, Comment, Notification, Ticket
 from tickets.sla import Severity, parse_severity
 from staff.audit import current_actor
@@ -99,6 +100,29 @@ def update_ticket(number: str) -> Response:
         actor=current_actor(),
     )
     return jsonify(ticket_json(ticket))
+
+
+@bp.post("/tickets/<number>/comments")
+@api_token_required
+def add_comment(number: str) -> tuple[Response, int]:
+    """Add to a ticket's conversation: `body`, and `public` (default false): a public comment is mailed
+    to the requester and is the ticket's first response if it had none; one that is not is an internal note."""
+    fields = json_body()
+    unknown = set(fields) - {"body", "public"}
+    if unknown:
+        raise ApiError(422, f"unknown fields: {', '.join(sorted(unknown))}; allowed fields: body, public")
+    public = fields.get("public", False)
+    if not isinstance(public, bool):
+        raise ApiError(422, "public must be true or false")
+    if public:
+        _, comment, _ = service.reply_to_customer(db(), number, fields.get("body"), now=current_clock(),
+                                                  actor=current_actor(), channel="api",
+                                                  mail=identity_of(current_settings()))
+    else:
+        event = service.add_note(db(), number, fields.get("body"), now=current_clock(), actor=current_actor(),
+                                 channel="api")
+        comment = event.ticket.comments[-1]
+    return jsonify(comment_json(comment)), 201
 
 
 def _iso(at: datetime | None) -> str | None:

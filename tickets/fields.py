@@ -106,12 +106,21 @@ def refuse_unknown(fields: dict[str, Any], allowed: frozenset[str]) -> None:
 
 def checked_note(text: Any) -> str:
     """A note as it will be saved (surrounding spaces dropped), or InvalidTicketChange saying what to fix."""
+    return _checked_message(text, "note", "write what was done or found")
+
+
+def checked_reply(text: Any) -> str:
+    """A reply to the customer as it will be saved and mailed, or InvalidTicketChange saying what to fix."""
+    return _checked_message(text, "reply", "write what the customer should read")
+
+
+def _checked_message(text: Any, what: str, hint: str) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise InvalidTicketChange("the note is empty; write what was done or found", "note")
+        raise InvalidTicketChange(f"the {what} is empty; {hint}", what)
     text = text.strip()
     if len(text) > MAX_NOTE_LENGTH:
-        raise InvalidTicketChange(f"a note may be at most {MAX_NOTE_LENGTH} characters; this one has {len(text)}",
-                                  "note")
+        raise InvalidTicketChange(f"a {what} may be at most {MAX_NOTE_LENGTH} characters; this one has {len(text)}",
+                                  what)
     if not storable(text):
-        raise InvalidTicketChange("the note must not contain NUL characters or unpaired surrogates", "note")
+        raise InvalidTicketChange(f"the {what} must not contain NUL characters or unpaired surrogates", what)
     return text

@@ -12,12 +12,14 @@ that does without the key.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from people.models import Person
 from tickets.messages import short_time
 from tickets.models import Comment, Notification, Ticket
@@ -30,6 +32,23 @@ AUTO_REPLIES_AN_HOUR = 10
 # Tickets younger than this get an acknowledgement; older ones predate the mail (or MAIL_FROM).
 ACKNOWLEDGE_WITHIN = timedelta(days=1)
 _SALT = "support-line message-id"
+
+
+@dataclass(frozen=True)
+class MailIdentity:
+    """Who the line's mail is from (MAIL_FROM) and the key its Message-IDs are signed with (SECRET_KEY)."""
+
+    support_address: str
+    secret: str
+
+    @property
+    def domain(self) -> str:
+        return self.support_address.rpartition("@")[2]
+
+
+def identity_of(settings: Settings) -> MailIdentity | None:
+    """The line's mail identity, or None without MAIL_FROM (then it sends no mail)."""
+    return MailIdentity(settings.mail_from, settings.secret_key) if settings.mail_from else None
 
 
 def mint_message_id(ticket_number: int, secret: str, domain: str) -> str:
@@ -53,6 +72,11 @@ def ticket_subject(ticket: Ticket) -> str:
     """`[#10042] Export fails`: the tag mail clients keep in replies, then what the ticket is about."""
     about = ticket.subject or f"Your {ticket.severity} support request by {ticket.source}"
     return f"[#{ticket.number}] {about}"
+
+
+def reply_text(ticket: Ticket, comment: Comment) -> str:
+    """A public reply as it is mailed: the engineer's words, then how to answer."""
+    return f"{comment.body}\n\n-- \nReply to this message to answer; keep [#{ticket.number}] in the subject.\n"
 
 
 def acknowledgement(ticket: Ticket, name: str, timezone: str) -> str:
@@ -82,7 +106,6 @@ def queue_acknowledgements(session: Session, now: datetime, *, timezone: str, se
                                                                   Notification.ticket_id.is_not(None))))
         .order_by(Ticket.created_at, Ticket.id)
     ).all()
-    domain = support_address.rpartition("@")[2]
     queued = 0
     for ticket, person in waiting:
         address = person.email or ""
@@ -90,20 +113,44 @@ def queue_acknowledgements(session: Session, now: datetime, *, timezone: str, se
             _note_once(ticket, now, f"no acknowledgement sent: {address} had {AUTO_REPLIES_AN_HOUR} automatic "
                                     "replies in the last hour")
             continue
-        answers = session.scalar(select(Comment.message_id).where(Comment.ticket_id == ticket.id,
-                                                                  Comment.message_id.is_not(None))
-                                 .order_by(Comment.id).limit(1))
-        queued_id = enqueue(session, ticket=ticket, to_number=address, recipient=person.name, kind="acknowledgement",
-                            body=acknowledgement(ticket, person.name, timezone), now=now, channel="email")
-        if queued_id is not None:
-            row = session.get(Notification, queued_id)
-            assert row is not None
-            row.subject = ticket_subject(ticket)
-            row.message_id = mint_message_id(ticket.number, secret, domain)
-            row.in_reply_to = answers
+        if _queue_mail(session, ticket, person, "acknowledgement", acknowledgement(ticket, person.name, timezone),
+                       MailIdentity(support_address, secret), now, once_per_ticket=True):
             queued += 1
     session.commit()
     return queued
+
+
+def queue_reply(session: Session, ticket: Ticket, comment: Comment, identity: MailIdentity, now: datetime) -> bool:
+    """Queue a public reply to the ticket's requester, if they have an address; whether one was queued.
+
+    The comment gets the mail's Message-ID, so the customer's answer to it finds the ticket either way.
+    """
+    person = ticket.requester
+    if person is None or not person.email:
+        return False
+    message_id = _queue_mail(session, ticket, person, "reply", reply_text(ticket, comment), identity, now,
+                             once_per_ticket=False)
+    comment.message_id = message_id
+    return message_id is not None
+
+
+def _queue_mail(session: Session, ticket: Ticket, person: Person, kind: str, body: str, identity: MailIdentity,
+                now: datetime, *, once_per_ticket: bool) -> str | None:
+    """One e-mail to `person` about `ticket` in the outbox, threaded on the conversation's latest mail;
+    its minted Message-ID, or None when it was queued before (once per ticket)."""
+    answers = session.scalar(select(Comment.message_id).where(Comment.ticket_id == ticket.id,
+                                                              Comment.message_id.is_not(None))
+                             .order_by(Comment.id.desc()).limit(1))
+    queued_id = enqueue(session, ticket=ticket, to_number=person.email or "", recipient=person.name, kind=kind,
+                        body=body, now=now, channel="email", once_per_ticket=once_per_ticket)
+    if queued_id is None:
+        return None
+    row = session.get(Notification, queued_id)
+    assert row is not None
+    row.subject = ticket_subject(ticket)
+    row.message_id = mint_message_id(ticket.number, identity.secret, identity.domain)
+    row.in_reply_to = answers
+    return row.message_id
 
 
 def _auto_replies_this_hour(session: Session, address: str, now: datetime) -> int:

@@ -27,6 +27,7 @@ from web.pages import current_page, field_errors, missing, page_of, protect_page
 from oncall.models import Contact
 from oncall.service import duty_at
 from tickets import service
+from tickets.mailing import identity_of
 from tickets.models import STATUSES, Attachment, Ticket
 from tickets.outbox import fate_of
 from tickets.records import find_ticket
@@ -213,6 +214,24 @@ def add_note(number: str) -> Any:
         return event.ticket, f"Note added to ticket {event.ticket.number}."
 
     return _carry_out(number, "Note not added", act, {"note": text})
+
+
+@bp.post("/<number>/replies")
+@login_required
+def reply(number: str) -> Any:
+    """Reply to the customer: in the conversation and, when they have an address, by mail."""
+    text = request.form.get("reply", "")
+
+    def act() -> tuple[Ticket, str]:
+        ticket, _, mailed = service.reply_to_customer(db(), number, text, now=current_clock(), actor=g.actor,
+                                                      channel="web", mail=identity_of(current_settings()))
+        if mailed:
+            return ticket, f"Reply added to ticket {ticket.number} and mailed to {ticket.requester.email}."
+        return ticket, (f"Reply added to ticket {ticket.number}; not mailed: "
+                        + ("MAIL_FROM is not set." if ticket.requester and ticket.requester.email
+                           else "the ticket's requester has no e-mail address."))
+
+    return _carry_out(number, "Reply not added", act, {"reply": text})
 
 
 @bp.post("/<number>/callback")

@@ -29,6 +29,7 @@ from tickets.fields import (
     TicketNotFound,
     checked_description,
     checked_note,
+    checked_reply,
     checked_optional_phone,
     checked_severity,
     checked_status,
@@ -36,6 +37,7 @@ from tickets.fields import (
     shown,
 )
 from tickets.models import FIRST_TICKET_NUMBER, Attachment, Comment, Notification, Ticket, TicketCounter, TicketEvent
+from tickets.mailing import MailIdentity, queue_reply
 from tickets.records import find_ticket, note, open_ticket, parse_ticket_number, record_first_response
 from tickets.sla import BusinessCalendar, Severity, response_due, target_description
 
@@ -240,12 +242,34 @@ def take_customer_message(ticket: Ticket, *, at: datetime, author: str, channel:
     return comment
 
 
-def add_note(session: Session, number: str, text: Any, *, now: datetime, actor: str) -> TicketEvent:
-    """Add an engineer's note to a ticket's timeline (resolved tickets too: what was learnt afterwards)."""
+def add_note(session: Session, number: str, text: Any, *, now: datetime, actor: str,
+             channel: str = "web") -> TicketEvent:
+    """Add an engineer's internal note (resolved tickets too: what was learnt afterwards): on the timeline,
+    and in the conversation as a comment that is not public, so it never leaves the line."""
     ticket = _locked_ticket(session, number)
-    event = note(ticket, now, "note", f"{actor}: {checked_note(text)}")
+    body = checked_note(text)
+    ticket.comments.append(Comment(at=now, author=actor, channel=channel, public=False, body=body))
+    event = note(ticket, now, "note", f"{actor}: {body}")
     session.commit()
     return event
+
+
+def reply_to_customer(session: Session, number: str, text: Any, *, now: datetime, actor: str, channel: str,
+                      mail: MailIdentity | None) -> tuple[Ticket, Comment, bool]:
+    """A public reply from support: in the conversation, the ticket's first response if it had none, and
+    mailed to the requester when they have an address and the line has one (`mail`).
+
+    Returns the ticket, the comment and whether a mail was queued.
+    """
+    ticket = _locked_ticket(session, number)
+    body = checked_reply(text)
+    comment = Comment(at=now, author=actor, channel=channel, public=True, body=body)
+    ticket.comments.append(comment)
+    if ticket.first_response_at is None:
+        record_first_response(ticket, now, actor, "replied to the customer")
+    mailed = mail is not None and queue_reply(session, ticket, comment, mail, now)
+    session.commit()
+    return ticket, comment, mailed
 
 
 def start_callback(session: Session, number: str, contact_id: Any, *, region: str, now: datetime,
