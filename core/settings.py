@@ -50,6 +50,7 @@ class Settings:
     instance_path: str
     mail_from: str | None = None
     mail_smtp_url: str | None = None
+    mail_imap_url: str | None = None
     mail_smtp_listen: tuple[str, int] | None = None
     mail_max_message_bytes: int = DEFAULT_MAIL_MAX_MESSAGE_BYTES
 
@@ -110,6 +111,9 @@ class Settings:
         mail_smtp_url = get("MAIL_SMTP_URL")
         if mail_smtp_url is not None and not mail_smtp_url.startswith(("smtp://", "smtps://")):
             raise SettingsError("MAIL_SMTP_URL must be smtp://[user:password@]host[:port] or smtps://…")
+        mail_imap_url = get("MAIL_IMAP_URL")
+        if mail_imap_url is not None and not mail_imap_url.startswith(("imap://", "imaps://")):
+            raise SettingsError("MAIL_IMAP_URL must be imap[s]://user:password@host[:port]/Folder")
         listen = get("MAIL_SMTP_LISTEN")
         mail_smtp_listen = None
         if listen is not None:
@@ -142,6 +146,7 @@ class Settings:
             instance_path=instance_path,
             mail_from=mail_from.lower() if mail_from else None,
             mail_smtp_url=mail_smtp_url,
+            mail_imap_url=mail_imap_url,
             mail_smtp_listen=mail_smtp_listen,
             mail_max_message_bytes=mail_max,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import smtplib
@@ -17,14 +18,17 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from core.clock import current_clock
-from core.db import db
+from core.db import app_engine, db
 from core.settings import Settings, current_settings
+from mail.fetcher import Mailbox, fetch_round
 from mail.filing import MailRules, file, receive
 from mail.listener import listening
 from mail.models import InboundMail
 from oncall.service import duty_at
 
 log = logging.getLogger(__name__)
+# How often the mailbox is read (IMAP IDLE is not used: a poll survives every server and proxy).
+POLL_SECONDS = 30.0
 # Where `make run` starts the listener (the Makefile's MAIL_SMTP_LISTEN).
 MAKE_RUN_LISTENER = "127.0.0.1:2525"
 
@@ -46,27 +50,66 @@ def keeper(app: Flask, via: str) -> Any:
     return keep
 
 
+def fetch_until_stopped(app: Flask, mailbox: Mailbox, stop: threading.Event, interval: float = POLL_SECONDS) -> None:
+    """Fetch the mailbox every `interval` seconds until `stop`; a failed round is logged and tried again."""
+    keep = keeper(app, "imap")
+    client = None
+    while not stop.is_set():
+        try:
+            if client is None:
+                client = mailbox.connect()
+            with app_engine(app).connect() as lock:
+                kept = fetch_round(lock, client, keep)
+            if kept:
+                log.info("fetched %s messages from %s", kept, mailbox.folder)
+        except Exception:  # noqa: BLE001 - the mailbox or the database may be back next round
+            log.exception("fetching mail from %s:%s failed; trying again in %s s", mailbox.host, mailbox.port, interval)
+            client = _logged_out(client)
+        stop.wait(interval)
+    _logged_out(client)
+
+
+def _logged_out(client: Any) -> None:
+    """Log out of the mailbox, as far as the connection still allows."""
+    if client is not None:
+        try:
+            client.logout()
+        except Exception:  # noqa: BLE001 - a broken connection is closed either way
+            with contextlib.suppress(Exception):
+                client.shutdown()
+
+
 @click.command("mail")
 @with_appcontext
 def mail_command() -> None:
-    """Take mail for the support address: the SMTP listener (MAIL_SMTP_LISTEN), until stopped."""
+    """Take mail for the support address: the SMTP listener (MAIL_SMTP_LISTEN) and the mailbox fetcher
+    (MAIL_IMAP_URL, every 30 s), until stopped."""
     settings = current_settings()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if settings.mail_smtp_listen is None:
-        click.echo("MAIL_SMTP_LISTEN is not set: this process takes no mail (set it to HOST:PORT to listen).")
-        stop.wait()
-        return
-    host, port = settings.mail_smtp_listen
-    controller = listening(keeper(current_app._get_current_object(), "smtp"), host=host, port=port,  # type: ignore[attr-defined]
-                           support_address=settings.mail_from, max_message_bytes=settings.mail_max_message_bytes)
-    click.echo(f"Taking mail for {settings.mail_from or 'any address'} over SMTP on {host}:{port}.")
+    controller = None
+    if settings.mail_smtp_listen is not None:
+        host, port = settings.mail_smtp_listen
+        controller = listening(keeper(app, "smtp"), host=host, port=port, support_address=settings.mail_from,
+                               max_message_bytes=settings.mail_max_message_bytes)
+        click.echo(f"Taking mail for {settings.mail_from or 'any address'} over SMTP on {host}:{port}.")
+    fetcher = None
+    if settings.mail_imap_url is not None:
+        mailbox = Mailbox.from_url(settings.mail_imap_url)
+        fetcher = threading.Thread(target=fetch_until_stopped, args=(app, mailbox, stop), daemon=True)
+        fetcher.start()
+        click.echo(f"Fetching {mailbox.folder} of {mailbox.username} at {mailbox.host}:{mailbox.port} "
+                   f"every {POLL_SECONDS:g} s.")
+    if controller is None and fetcher is None:
+        click.echo("Neither MAIL_SMTP_LISTEN nor MAIL_IMAP_URL is set: this process takes no mail.")
     try:
         stop.wait()
     except KeyboardInterrupt:
-        pass
+        stop.set()
     finally:
-        controller.stop()
+        if controller is not None:
+            controller.stop()
 
 
 @click.command("refile-mail")

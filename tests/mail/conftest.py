@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+import shutil
 import socket
+import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -13,10 +20,12 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
+from imapclient import IMAPClient
 from sqlalchemy.orm import Session
 
 from core.calendar import business_calendar
 from mail.commands import keeper
+from mail.fetcher import Mailbox
 from mail.filing import MailRules, receive
 from mail.listener import listening
 from mail.models import InboundMail
@@ -102,3 +111,112 @@ def outgoing() -> Iterator[tuple[Outgoing, str]]:
         yield server, f"smtp://127.0.0.1:{port}"
     finally:
         controller.stop()
+
+
+DOVECOT = Path("/usr/sbin/dovecot")
+DOVECOT_CONFIG = """\
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/run
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {root}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = {root}/passwd
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0666
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Dovecot:
+    """Debian's Dovecot serving one throwaway mailbox on a loopback port."""
+
+    url: str
+    mailbox: Mailbox
+
+    def client(self) -> IMAPClient:
+        return self.mailbox.connect(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """Dovecot (`dovecot-imapd`, which .ci/run installs) on a free port with the user support/secret.
+
+    Skipped with the reason where it is not installed, except under CI, where that fails.
+    """
+    if not DOVECOT.exists() or os.geteuid() != 0:
+        reason = "Dovecot is not installed (apt-get install dovecot-imapd)" if not DOVECOT.exists() else \
+            "Dovecot's throwaway server needs root here"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the IMAP tests, but {reason}")
+        pytest.skip(reason)
+    owner = pwd.getpwnam("dovecot")
+    # Not under pytest's own temporary folder: Dovecot's processes run as its user, who cannot enter that.
+    root = Path(tempfile.mkdtemp(prefix="dovecot-"))
+    os.chmod(root, 0o755)
+    (root / "run").mkdir()
+    home = root / "support"
+    home.mkdir()
+    os.chown(home, owner.pw_uid, owner.pw_gid)
+    (root / "passwd").write_text(f"support:{{PLAIN}}secret:{owner.pw_uid}:{owner.pw_gid}::{home}\n")
+    port = free_port()
+    config = root / "dovecot.conf"
+    config.write_text(DOVECOT_CONFIG.format(root=root, port=port))
+    subprocess.run([str(DOVECOT), "-c", str(config)], check=True, timeout=30)
+    url = f"imap://support:secret@127.0.0.1:{port}/INBOX"
+    try:
+        for _ in range(100):  # it forks into the background: wait until it answers
+            try:
+                Mailbox.from_url(url).connect(timeout=2).logout()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield Dovecot(url, Mailbox.from_url(url))
+    finally:
+        subprocess.run([str(DOVECOT), "-c", str(config), "stop"], check=False, timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot) -> Iterator[IMAPClient]:
+    """The mailbox, emptied: a client logged in with INBOX selected."""
+    client = dovecot.client()
+    existing = client.search(["ALL"])
+    if existing:
+        client.delete_messages(existing)
+        client.expunge()
+    try:
+        yield client
+    finally:
+        client.logout()
