@@ -182,6 +182,7 @@ def open_ticket_for_call(session: Session, call: LiveCall, now: datetime, line: 
     ticket = records.open_ticket(
         session,
         severity=Severity(call.severity or Severity.NORMAL),
+        reported_severity=Severity(call.severity) if call.severity else None,
         source="phone",
         now=now,
         calendar=line.calendar,

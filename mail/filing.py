@@ -130,7 +130,8 @@ def _file(session: Session, mail: InboundMail, read: ReadMessage, *, now: dateti
         notes.append(("flagged", f"{read.sender} is new: place them in an organisation on the People page"))
     ticket = open_ticket(session, severity=read.severity, source="email", now=now, calendar=rules.calendar,
                          description=body[:4000] or None, requester_id=requester.id,
-                         subject=read.subject or None, notes=notes)
+                         subject=read.subject or None, reported_severity=read.severity if read.severity_named else None,
+                         notes=notes)
     take_customer_message(ticket, at=now, author=author, channel="email", body=body, attachments=attachments,
                           message_id=read.message_id)
     notify.new_ticket(session, ticket, duty_at(now), rules.calendar.timezone, now)

@@ -134,6 +134,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
     return {
         "number": ticket.number,
         "severity": ticket.severity,
+        "reported_severity": ticket.reported_severity,
         "status": ticket.status,
         "source": ticket.source,
         "caller_number": ticket.caller_number,

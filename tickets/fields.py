@@ -15,7 +15,7 @@ from tickets.sla import Severity, parse_severity
 MAX_DESCRIPTION_LENGTH = 10_000
 MAX_NOTE_LENGTH = 2_000
 CREATE_FIELDS = frozenset({"severity", "description", "caller_number", "callback_number"})
-UPDATE_FIELDS = frozenset({"status", "severity", "description", "callback_number"})
+UPDATE_FIELDS = frozenset({"status", "severity", "description", "callback_number", "reason"})
 # How much of a client's input a refusal repeats back.
 MAX_ECHO = 60
 
@@ -59,7 +59,7 @@ def checked_severity(fields: dict[str, Any]) -> Severity:
     except ValueError:
         allowed = ", ".join(s.value for s in Severity)
         raise InvalidTicketChange(
-            f"severity must be one of {allowed}; got {shown(fields.get('severity'))}"
+            f"severity must be one of {allowed}; got {shown(fields.get('severity'))}", "severity"
         ) from None
 
 
@@ -112,6 +112,13 @@ def checked_note(text: Any) -> str:
 def checked_reply(text: Any) -> str:
     """A reply to the customer as it will be saved and mailed, or InvalidTicketChange saying what to fix."""
     return _checked_message(text, "reply", "write what the customer should read")
+
+
+def checked_reason(text: Any) -> str | None:
+    """Why support reclassified a ticket, as the customer will read it; None when none is given."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    return _checked_message(text, "reason", "say why the severity changes")
 
 
 def _checked_message(text: Any, what: str, hint: str) -> str:

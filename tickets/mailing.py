@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core.settings import Settings
 from people.models import Person
 from tickets.messages import short_time
-from tickets.models import Comment, Notification, Ticket
+from tickets.models import Comment, Notification, Ticket, TicketEvent
 from tickets.outbox import enqueue
 from tickets.records import note
 from tickets.sla import target_description
@@ -135,14 +135,14 @@ def queue_reply(session: Session, ticket: Ticket, comment: Comment, identity: Ma
 
 
 def _queue_mail(session: Session, ticket: Ticket, person: Person, kind: str, body: str, identity: MailIdentity,
-                now: datetime, *, once_per_ticket: bool) -> str | None:
+                now: datetime, *, once_per_ticket: bool = False, dedupe_key: str | None = None) -> str | None:
     """One e-mail to `person` about `ticket` in the outbox, threaded on the conversation's latest mail;
     its minted Message-ID, or None when it was queued before (once per ticket)."""
     answers = session.scalar(select(Comment.message_id).where(Comment.ticket_id == ticket.id,
                                                               Comment.message_id.is_not(None))
                              .order_by(Comment.id.desc()).limit(1))
     queued_id = enqueue(session, ticket=ticket, to_number=person.email or "", recipient=person.name, kind=kind,
-                        body=body, now=now, channel="email", once_per_ticket=once_per_ticket)
+                        body=body, now=now, channel="email", once_per_ticket=once_per_ticket, dedupe_key=dedupe_key)
     if queued_id is None:
         return None
     row = session.get(Notification, queued_id)
@@ -151,6 +151,51 @@ def _queue_mail(session: Session, ticket: Ticket, person: Person, kind: str, bod
     row.message_id = mint_message_id(ticket.number, identity.secret, identity.domain)
     row.in_reply_to = answers
     return row.message_id
+
+
+# What the requester hears about by mail, besides replies: a ticket acknowledged, resolved or reclassified.
+TOLD_BY_MAIL = ("acknowledged", "resolved", "reclassified")
+
+
+def status_text(ticket: Ticket, event: TicketEvent, name: str, timezone: str) -> str:
+    """The mail about one change of the ticket, in the requester's words."""
+    if event.kind == "acknowledged":
+        news = f"Support has ticket {ticket.number} in hand: it was acknowledged at {short_time(event.at, timezone)}."
+    elif event.kind == "resolved":
+        news = (f"Ticket {ticket.number} is resolved. If it is not resolved for you, reply to this message and "
+                "it opens again.")
+    else:
+        reason = event.detail.partition("; reason: ")[2]
+        news = (f"Ticket {ticket.number} is now {ticket.severity}"
+                + (f" (you reported it as {ticket.reported_severity})" if ticket.reported_severity else "")
+                + (f": {reason}" if reason else ".")
+                + f"\nWe respond within {target_description(ticket.severity)}, "
+                  f"by {short_time(ticket.response_due_at, timezone)}.")
+    return f"Hello {name},\n\n{news}\n\nSupport\n"
+
+
+def queue_status_mails(session: Session, now: datetime, *, timezone: str, identity: MailIdentity) -> int:
+    """Queue a mail to the requester for each recent acknowledgement, resolution and reclassification of
+    their ticket (once each: the outbox key names the timeline entry); returns how many."""
+    changes = session.execute(
+        select(TicketEvent, Ticket, Person)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .join(Person, Person.id == Ticket.requester_id)
+        .where(TicketEvent.kind.in_(TOLD_BY_MAIL), TicketEvent.at >= now - ACKNOWLEDGE_WITHIN,
+               Person.email.is_not(None))
+        .order_by(TicketEvent.id)
+    ).all()
+    keys = {event.id: f"{ticket.id}:status:{event.id}" for event, ticket, _ in changes}
+    done = set(session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys.values()))))
+    queued = 0
+    for event, ticket, person in changes:
+        if keys[event.id] in done:
+            continue
+        if _queue_mail(session, ticket, person, "status", status_text(ticket, event, person.name, timezone), identity,
+                       now, dedupe_key=keys[event.id]):
+            queued += 1
+    session.commit()
+    return queued
 
 
 def _auto_replies_this_hour(session: Session, address: str, now: datetime) -> int:

@@ -28,7 +28,8 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(unique=True)
-    severity: Mapped[str] = mapped_column(String(10), index=True)
+    severity: Mapped[str] = mapped_column(String(10), index=True)  # support's classification
+    reported_severity: Mapped[str | None] = mapped_column(String(10))  # what the customer chose or wrote
     status: Mapped[str] = mapped_column(String(16), index=True, default="open")
     source: Mapped[str] = mapped_column(String(8))  # phone | web | api | email
     caller_number: Mapped[str | None] = mapped_column(String(20))

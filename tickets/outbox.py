@@ -79,6 +79,7 @@ def enqueue(
     now: datetime,
     channel: str = "sms",
     once_per_ticket: bool = True,
+    dedupe_key: str | None = None,
 ) -> int | None:
     """Add a message to the outbox, in the caller's transaction; its id, or None if it was already there.
 
@@ -88,7 +89,7 @@ def enqueue(
     """
     if ticket is not None and ticket.id is None:
         session.flush()  # a ticket opened in this transaction gets its id
-    key = f"{ticket.id}:{kind}:{to_number}" if once_per_ticket and ticket is not None else None
+    key = dedupe_key or (f"{ticket.id}:{kind}:{to_number}" if once_per_ticket and ticket is not None else None)
     row = {
         "ticket_id": ticket.id if ticket is not None else None, "to_number": to_number, "recipient": recipient,
         "channel": channel, "kind": kind, "status": "pending", "attempts": 0, "body": body, "created_at": now,
@@ -193,7 +194,9 @@ def _email_of(row: Notification, mail_from: str | None) -> EmailMessage:
         message["In-Reply-To"] = row.in_reply_to
         message["References"] = row.in_reply_to
     if row.kind == "acknowledgement":
-        message["Auto-Submitted"] = "auto-replied"
+        message["Auto-Submitted"] = "auto-replied"  # RFC 3834: an automatic answer to their message
+    elif row.kind == "status":
+        message["Auto-Submitted"] = "auto-generated"  # RFC 3834: a notice the line sends on its own
     message.set_content(row.body)
     return message
 

@@ -33,6 +33,7 @@ from tickets.outbox import fate_of
 from tickets.records import find_ticket
 from tickets.fields import MAX_NOTE_LENGTH, InvalidTicketChange, TicketConflict, TicketNotFound
 from tickets.report import SLA_SUMMARY_DAYS, sla_summary
+from tickets.messages import short_time
 from tickets.sla import Severity, target_description
 
 bp = Blueprint("ticket_pages", __name__, url_prefix="/admin/tickets", template_folder="templates")
@@ -123,6 +124,8 @@ def _ticket_page(number: str, status: int = 200, form: dict[str, str] | None = N
         max_note_length=MAX_NOTE_LENGTH,
         now=now,
         errors=errors or {},
+        severities=SEVERITIES,
+        target_description=lambda severity: target_description(Severity(severity)),
     ), status
 
 
@@ -232,6 +235,23 @@ def reply(number: str) -> Any:
                            else "the ticket's requester has no e-mail address."))
 
     return _carry_out(number, "Reply not added", act, {"reply": text})
+
+
+@bp.post("/<number>/reclassify")
+@login_required
+def reclassify(number: str) -> Any:
+    """Change the ticket's severity, with the reason the requester will read (required here)."""
+    form = {"severity": request.form.get("severity", ""), "reason": request.form.get("reason", "")}
+
+    def act() -> tuple[Ticket, str]:
+        if not form["reason"].strip():
+            raise InvalidTicketChange("give the reason for the new severity: the requester reads it", "reason")
+        settings = current_settings()
+        ticket = service.update_ticket(db(), number, dict(form), region=settings.phone_region,
+                                       calendar=settings.calendar, now=current_clock(), actor=g.actor)
+        return ticket, f"Ticket {ticket.number} is {ticket.severity}: first response due by {short_time(ticket.response_due_at, settings.support_timezone)}."
+
+    return _carry_out(number, "Not reclassified", act, form)
 
 
 @bp.post("/<number>/callback")

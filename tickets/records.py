@@ -99,10 +99,12 @@ def open_ticket(
     call_sid: str | None = None,
     requester_id: int | None = None,
     subject: str | None = None,
+    reported_severity: Severity | None = None,
     notes: Collection[tuple[str, str]] = (),
 ) -> Ticket:
     """Open a ticket with its number and its first-response deadline, and its first timeline entries;
-    a known `requester_id` brings their organisation.
+    a known `requester_id` brings their organisation; `reported_severity` is what the customer chose
+    (None: they named none).
 
     The row is written at once (the ticket has its id), with a `created` entry and `notes`
     (kind, detail) in one more statement, in Core: a phone ticket is opened while the caller
@@ -112,6 +114,7 @@ def open_ticket(
     values: dict[str, Any] = {
         "number": take_ticket_number(session),
         "severity": severity.value,
+        "reported_severity": reported_severity.value if reported_severity is not None else None,
         "status": "open",
         "source": source,
         "caller_number": caller_number,

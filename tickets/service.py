@@ -29,6 +29,7 @@ from tickets.fields import (
     TicketNotFound,
     checked_description,
     checked_note,
+    checked_reason,
     checked_reply,
     checked_optional_phone,
     checked_severity,
@@ -106,6 +107,7 @@ def create_ticket(
     ticket = open_ticket(
         session,
         severity=severity,
+        reported_severity=severity,
         source="api",
         now=now,
         calendar=calendar,
@@ -152,7 +154,8 @@ def update_ticket(
     and resolved. Acknowledging or resolving a ticket nobody has answered yet is its
     first response (by `actor`; as with SMS `ACK` and `RESOLVE`); resolving sets
     `resolved_at`, leaving resolved clears it. A new severity recomputes
-    `response_due_at` from `created_at`, as if the ticket had been opened with it.
+    `response_due_at` from `created_at`, as if the ticket had been opened with it; its `reason`
+    (optional here, asked for on the ticket page) is recorded and told to the requester.
     """
     ticket = _locked_ticket(session, number)
     refuse_unknown(fields, UPDATE_FIELDS)
@@ -160,6 +163,10 @@ def update_ticket(
     severity = checked_severity(fields) if "severity" in fields else None
     description = checked_description(fields["description"]) if "description" in fields else None
     callback = checked_optional_phone("callback_number", fields["callback_number"], region) if "callback_number" in fields else None
+    reason = checked_reason(fields.get("reason"))
+    if reason is not None and severity is None:
+        raise InvalidTicketChange("a reason goes with a new severity: give severity too, or leave reason out",
+                                  "reason")
 
     if severity is not None and severity.value != ticket.severity:
         old = ticket.severity
@@ -167,7 +174,7 @@ def update_ticket(
         ticket.response_due_at = response_due(severity, ticket.created_at, calendar)
         note(ticket, now, "reclassified",
              f"{old} → {severity.value} by {actor}; first response due {ticket.response_due_at.isoformat()} "
-             f"({target_description(severity)} from creation)")
+             f"({target_description(severity)} from creation)" + (f"; reason: {reason}" if reason else ""))
     if "description" in fields and description != ticket.description:
         ticket.description = description
         note(ticket, now, "description",

@@ -19,7 +19,7 @@ from core.db import db
 from core.settings import current_settings
 from oncall.service import duty_at
 from tickets.escalation import run_sla_clock
-from tickets.mailing import queue_acknowledgements
+from tickets.mailing import identity_of, queue_acknowledgements, queue_status_mails
 from tickets.outbox import (ConsoleMailSender, ConsoleSender, MailSender, Sender, SmtpSender, TwilioSender, next_due_at,
                             send_due)
 
@@ -63,9 +63,11 @@ def run_once(sender: Sender, mail_sender: MailSender | None = None) -> tuple[int
     session = db()
     now = current_clock()
     queued = run_sla_clock(session, now, lambda at: duty_at(session, at), settings.support_timezone)
-    if settings.mail_from:
+    identity = identity_of(settings)
+    if identity is not None:
         queued += queue_acknowledgements(session, now, timezone=settings.support_timezone,
-                                         secret=settings.secret_key, support_address=settings.mail_from)
+                                         secret=identity.secret, support_address=identity.support_address)
+        queued += queue_status_mails(session, now, timezone=settings.support_timezone, identity=identity)
     base = settings.public_url
     sent = send_due(session, sender, current_clock,
                     call_url=f"{base}/ivr/engineer-callback" if base else None,

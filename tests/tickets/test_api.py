@@ -22,7 +22,7 @@ from tickets.sla import Severity
 TICKET_FIELDS = {
     "number", "severity", "status", "source", "caller_number", "callback_number", "description", "created_at",
     "response_due_at", "first_response_at", "responded_by", "resolved_at", "call_sid", "recording_url", "transcript",
-    "events", "requester", "organization_id", "subject", "comments",  # §8: who asked, and the conversation
+    "events", "requester", "organization_id", "subject", "comments", "reported_severity",  # §8
 }
 # The tests' clock starts at Thursday 2026-11-26 03:00 UTC: Wednesday 22:00 in New York, the
 # eve of Thanksgiving. A low ticket opened then is due at 22:00 New York time on the second
