@@ -12,7 +12,10 @@ as the tests empty it):
    the gunicorn processes (from /proc); whether every ticket was committed.
 2. login flood: signed `/ivr/voice` webhooks timed on a quiet line and while 8 clients guess
    admin logins (`bench/logins.py`); the ratio of the two.
-3. scale: who is on duty (and the calendar feed) with ten years of history and 10,000
+3. mail: messages a second through the line's SMTP listener (keep, file, then 250) with 10
+   senders, as a ratio to aiosmtpd's own server keeping nothing (`bench/mail.py`); whether every
+   message was kept once.
+4. scale: who is on duty (and the calendar feed) with ten years of history and 10,000
    overrides; ticket list and lookup with 1,000,000 tickets; the call log (API and admin
    page) with 1,000,000 calls; a whole call on that database — each as a ratio to a small one.
 
@@ -37,6 +40,7 @@ from bench import report
 from bench.load import percentile
 from bench.logins import login_flood_run, print_login_flood
 from bench.loadrun import Mode, load_run
+from bench.mail import mail_run, print_mail_run
 from bench.scale import FULL, QUICK, scale_run
 
 
@@ -62,6 +66,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-load", action="store_true", help="only the scale checks")
     parser.add_argument("--skip-scale", action="store_true", help="only the load")
     parser.add_argument("--skip-logins", action="store_true", help="no login flood")
+    parser.add_argument("--skip-mail", action="store_true", help="no mail filing run")
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database only")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, server logs)")
@@ -115,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"machine": machine(), "quick": args.quick, "concurrency": args.concurrency, "databases": {}}
     goals = []
     loads: dict[str, tuple] = {}
+    lost_mail: list[str] = []
     scales: dict[str, object] = {}
     try:
         # Every load run comes before any scale database is built: writing a gigabyte leaves the
@@ -141,6 +147,16 @@ def main(argv: list[str] | None = None) -> int:
                                     "flooded_p50_ms": 1000 * percentile(flood.flooded, 0.5),
                                     "ratio_p50": flood.ratio(0.5), "ratio_p99": flood.ratio(0.99),
                                     "logins": flood.logins, "errors": flood.errors}
+        for name, url in databases if not args.skip_mail else ():
+            entry = results["databases"].setdefault(name, {})
+            print(f"\n== {name}: mail filing through the SMTP listener")
+            mailed = mail_run(name.lower(), url, workdir, per_sender=10 if args.quick else 50)
+            print_mail_run(mailed)
+            entry["mail"] = {"line_per_second": mailed.line.per_second, "floor_per_second": mailed.floor.per_second,
+                             "ratio": mailed.ratio, "sent": mailed.line.sent, "kept": mailed.kept,
+                             "tickets": mailed.tickets, "errors": mailed.line.errors + mailed.floor.errors}
+            if mailed.kept != mailed.line.sent or mailed.line.errors:
+                lost_mail.append(name)
         for name, url in databases if not args.skip_scale else ():
             entry = results["databases"].setdefault(name, {})
             print(f"\n== {name}: scale (load average {load_average()})")
@@ -166,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     # Timings are reported, never enforced; a call that failed or a ticket that was lost is a failure.
     broken = [name for name, _, _, errors, integrity in goals
               if errors or (integrity and integrity["tickets_committed"] != integrity["calls_completed"])]
+    broken += [f"{name} (mail not kept)" for name in lost_mail]
     if broken:
         print(f"FAILED: calls failed or tickets were not committed on {', '.join(broken)}")
     return 1 if broken else 0
