@@ -40,7 +40,7 @@ from bench import report
 from bench.load import percentile
 from bench.logins import login_flood_run, print_login_flood
 from bench.loadrun import Mode, load_run
-from bench.mail import mail_run, print_mail_run
+from bench.mail import mail_run, print_mail_run, recognition_statements
 from bench.scale import FULL, QUICK, scale_run
 
 
@@ -152,9 +152,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n== {name}: mail filing through the SMTP listener")
             mailed = mail_run(name.lower(), url, workdir, per_sender=10 if args.quick else 50)
             print_mail_run(mailed)
+            recognised = recognition_statements(url, workdir)
+            print(f"the first webhook of a call: {recognised.stranger} statements for an unknown caller ID, "
+                  f"{recognised.known} for a known person's (recognising them is the one lookup both run)")
             entry["mail"] = {"line_per_second": mailed.line.per_second, "floor_per_second": mailed.floor.per_second,
                              "ratio": mailed.ratio, "sent": mailed.line.sent, "kept": mailed.kept,
-                             "tickets": mailed.tickets, "errors": mailed.line.errors + mailed.floor.errors}
+                             "tickets": mailed.tickets, "errors": mailed.line.errors + mailed.floor.errors,
+                             "first_webhook_statements": asdict(recognised)}
             if mailed.kept != mailed.line.sent or mailed.line.errors:
                 lost_mail.append(name)
         for name, url in databases if not args.skip_scale else ():

@@ -1,4 +1,5 @@
-"""Mail filing under load: messages a second through the line's SMTP listener with 10 senders.
+"""Mail filing under load: messages a second through the line's SMTP listener with 10 senders; and
+the statements of a call's first webhook for an unknown caller ID and for a known person's.
 
 The line is the Procfile's `mail:` command (`flask --app app mail`) on a fresh database: it keeps
 each message raw, files it (a new ticket each here, its sender a new person) and only then
@@ -17,16 +18,20 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from twilio.request_validator import RequestValidator
 
+from app import create_app
 from bench.data import fresh_database
 from bench.loadrun import line_env
 from bench.servers import free_port
-from core.db import engine_for
+from core.db import app_engine, db, engine_for
 from mail.models import InboundMail
+from people.service import add_organization, add_person
 from tickets.models import Ticket
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,3 +160,49 @@ def print_mail_run(run: MailRun) -> None:
           f"{run.ratio:.1f}× the floor's time a message")
     print(f"kept {run.kept} and opened {run.tickets} tickets for {run.line.sent} messages taken"
           + (f"; errors: {run.line.errors[:3] + run.floor.errors[:3]}" if run.line.errors or run.floor.errors else ""))
+
+
+@dataclass
+class Recognition:
+    """Statements the first webhook of a call runs, for a caller ID nobody has and for a known person's."""
+
+    stranger: int
+    known: int
+
+
+def recognition_statements(url: str, workdir: Path) -> Recognition:
+    """Count the statements of `/ivr/voice` (signed, through the app) for a stranger and for a known caller."""
+    fresh_database(url)
+    token = "bench-token"
+    app = create_app({"ENV": {**line_env(url, token), "PUBLIC_URL": "https://line.bench.example"},
+                      "INSTANCE_PATH": str(workdir / "recognition")})
+    engine = app_engine(app)
+    now = datetime.now(timezone.utc)
+    with app.app_context():
+        acme = add_organization(db(), {"name": "Acme Corp", "kind": "customer"}, now=now, actor="bench")
+        add_person(db(), {"name": "Lena Fischer", "phone": "+12125550147", "organization_id": acme.id},
+                   region="US", now=now, actor="bench")
+    client = app.test_client()
+    counted: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001 - SQLAlchemy's event signature
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            counted.append(statement)
+
+    def first_webhook(caller: str, sid: str) -> int:
+        params = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": caller, "To": "+18005550199",
+                  "CallStatus": "ringing", "Direction": "inbound"}
+        signature = RequestValidator(token).compute_signature("https://line.bench.example/ivr/voice", params)
+        before = len(counted)
+        answer = client.post("/ivr/voice", data=params, base_url="https://line.bench.example",
+                             headers={"X-Twilio-Signature": signature})
+        assert answer.status_code == 200, answer.text
+        return len(counted) - before
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        return Recognition(stranger=first_webhook("+13125550100", "CA" + "1" * 32),
+                           known=first_webhook("+12125550147", "CA" + "2" * 32))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+        engine.dispose()

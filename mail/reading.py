@@ -36,6 +36,7 @@ TICKET_TAG = re.compile(r"\[#(\d{1,9})\]")
 # Quoted-reply languages mail-parser-reply recognises in the messages the line gets.
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
 MAILER_DAEMONS = frozenset({"mailer-daemon", "postmaster"})
+LARGEST_BOUNCE = 2_000_000
 LONGEST_SUBJECT = 200
 
 
@@ -117,7 +118,8 @@ def _addresses(message: EmailMessage) -> list[str]:
     return seen
 
 
-def automatic_reason(message: EmailMessage, sender: str | None, support_address: str | None) -> str | None:
+def automatic_reason(message: EmailMessage, sender: str | None, support_address: str | None,
+                     size: int = 0) -> str | None:
     """Why no person wrote this (RFC 3834 and the list and bounce headers), or None for a person's message."""
     auto_submitted = _get(message, "Auto-Submitted").strip()
     if auto_submitted and auto_submitted.split(";")[0].strip().lower() != "no":
@@ -127,7 +129,9 @@ def automatic_reason(message: EmailMessage, sender: str | None, support_address:
         return f"bulk (Precedence: {precedence})"
     if _get(message, "List-Id"):
         return "a mailing list's message (List-Id)"
-    if message.get_content_type() == "multipart/report" or _bounced(message):
+    # The bounce detectors read every part: seconds on a message with large attachments. A bounce of
+    # the line's own mail (never with attachments) is small, so larger messages are not scanned.
+    if message.get_content_type() == "multipart/report" or (size <= LARGEST_BOUNCE and _bounced(message)):
         return "a delivery status notification (a bounce)"
     local = (sender or "").partition("@")[0]
     if local in MAILER_DAEMONS:
@@ -221,7 +225,7 @@ def read_message(raw: bytes, *, support_address: str | None) -> ReadMessage:
         subject=" ".join(TICKET_TAG.sub("", subject).split())[:LONGEST_SUBJECT],
         ticket_tag=int(tag.group(1)) if tag else None,
         references=_references(message),
-        automatic=automatic_reason(message, sender, support_address),
+        automatic=automatic_reason(message, sender, support_address, len(raw)),
         text=text,
         attachments=_attachments(message) if is_multipart else [],
         severity=severity or Severity.NORMAL,

@@ -187,3 +187,43 @@ def test_the_ticket_page_and_the_api_show_the_conversation_and_its_attachments(d
     assert (comment["channel"], comment["public"], comment["author"]) == ("email", True,
                                                                           "Lena Fischer <lena@acme.example>")
     assert [a["filename"] for a in comment["attachments"]] == ["export.log", "screen.png"]
+
+
+def test_the_conversation_shows_the_call_and_the_mail_in_the_order_they_came(deliver, admin, client, session: Session,
+                                                                             lena: Person, team: Team,
+                                                                             clock: FakeClock) -> None:
+    from people.service import update_person
+    from phonesim import FlaskClientTransport, ScriptedCaller, Voicemail, place_call
+    from tests.support import AUTH_TOKEN, PUBLIC_BASE
+
+    update_person(session, lena.id, {"phone": "+12125550147"}, region="US", now=clock.now, actor="tests")
+    place_call(voice_url=f"{PUBLIC_BASE}/ivr/voice", status_callback_url=f"{PUBLIC_BASE}/ivr/status",
+               auth_token=AUTH_TOKEN, transport=FlaskClientTransport(client),
+               caller=ScriptedCaller(["1", "2", "1", Voicemail("The export fails again.")], hang_up_when_done=True),
+               engineers=["no-answer"] * 3, from_number="+12125550147")
+    clock.advance(minutes=10)
+    deliver(message("outlook_reply"))  # [#10001] from the requester
+    page = admin.get("/admin/tickets/10001").text
+    conversation = page[page.index('id="conversation"'):page.index("<h2>Timeline</h2>")]
+    call_at = conversation.index("Call from +12125550147")
+    assert call_at < conversation.index("The workaround you sent works for us.")
+    assert "Voicemail: The export fails again." in conversation
+
+
+def test_a_30_mb_message_from_the_mailbox_files_its_text_and_lists_what_it_could_not_keep(
+    deliver, session: Session, lena: Person
+) -> None:
+    line = b"A" * 76 + b"\r\n"
+    huge = message("with_attachment").replace(b"--b1--", b"--b1\r\nContent-Type: application/octet-stream; "
+                                              b"name=\"dump.bin\"\r\nContent-Disposition: attachment; "
+                                              b"filename=\"dump.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                                              + line * (30_000_000 // len(line)) + b"\r\n--b1--")
+    assert len(huge) > 30_000_000
+    mail = deliver(huge)
+    assert mail.status == "filed" and len(mail.raw) == len(huge), "the message as it came is kept"
+    [ticket] = tickets(session)
+    comment = ticket.comments[0]
+    assert comment.attachments == []
+    assert comment.body.startswith("The export log and a screenshot are attached.")
+    assert "[Attachments not kept: 21.9 MB is over the 10 MB a message may bring: export.log" in comment.body
+    assert "dump.bin (21.9 MB)" in comment.body
