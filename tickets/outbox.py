@@ -448,7 +448,7 @@ class SmtpSender:
         for code, answer in (smtp.mail(sender), smtp.rcpt(recipient)):
             if code != 250 and not (code == 251 and answer):
                 raise smtplib.SMTPResponseException(code, answer)
-        code, answer = smtp.data(message.as_bytes())
+        code, answer = smtp.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
         if code != 250:
             raise smtplib.SMTPResponseException(code, answer)
         return _text(answer)[:64] or "accepted"

@@ -6,6 +6,7 @@ import os
 import pwd
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from flask import Flask
 from imapclient import IMAPClient
 from sqlalchemy.orm import Session
@@ -220,3 +222,49 @@ def mailbox(dovecot: Dovecot) -> Iterator[IMAPClient]:
         yield client
     finally:
         client.logout()
+
+
+@pytest.fixture(scope="session")
+def certificate() -> Iterator[tuple[Path, Path]]:
+    """A self-signed certificate for 127.0.0.1 (openssl), and its key: the outgoing server's TLS."""
+    folder = Path(tempfile.mkdtemp(prefix="smtp-tls-"))
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    try:
+        yield cert, key
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _password_only(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    """The outgoing server's one account: support / app-password."""
+    right = (auth_data.login, auth_data.password) == (b"support", b"app-password")
+    return AuthResult(success=right, handled=False)  # not handled: aiosmtpd answers 535 itself
+
+
+@pytest.fixture(params=["starttls", "implicit"])
+def tls_outgoing(request, certificate, monkeypatch) -> Iterator[tuple[Outgoing, str]]:
+    """The outgoing server wanting a login over TLS: STARTTLS on a submission port, or TLS from the start.
+
+    The line trusts the test certificate as it would a real one, through the default verify paths."""
+    cert, key = certificate
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server, port = Outgoing(), free_port()
+    if request.param == "starttls":
+        controller = Controller(server, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+                                auth_require_tls=True, auth_required=True, authenticator=_password_only)
+        url = f"smtp://support:app-password@127.0.0.1:{port}"
+    else:
+        # TLS from the first byte: aiosmtpd only counts STARTTLS as TLS, so it must not also require that.
+        controller = Controller(server, hostname="127.0.0.1", port=port, ssl_context=context, auth_required=True,
+                                auth_require_tls=False, authenticator=_password_only)
+        url = f"smtps://support:app-password@127.0.0.1:{port}"
+    controller.start()
+    try:
+        yield server, url
+    finally:
+        controller.stop()

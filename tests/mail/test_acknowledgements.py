@@ -3,6 +3,7 @@ the outbox to a real SMTP server; a reply to it lands on the same ticket."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,9 @@ from tickets.models import Notification, Ticket
 from tickets.outbox import ConsoleMailSender, ConsoleSender, SmtpSender, fate_of, send_due
 
 SECRET = "test-secret-key"
+# aiosmtpd counts only STARTTLS as TLS, so its implicit-TLS test server (TLS from the first byte) warns
+# that it takes a login "without TLS".
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 
 def acknowledge(session: Session, clock: FakeClock) -> int:
@@ -145,3 +149,36 @@ def test_without_a_mail_server_the_acknowledgement_is_printed_and_says_so(delive
     fresh(session)
     row = session.scalar(select(Notification).where(Notification.kind == "acknowledgement"))
     assert fate_of(row) == ("printed (no mail server)", False)
+
+
+def test_mail_goes_out_over_tls_with_a_login(deliver, session: Session, clock: FakeClock, lena: Person,
+                                            tls_outgoing) -> None:
+    server, url = tls_outgoing
+    deliver(message("plain"))
+    acknowledge(session, clock)
+    send(session, clock, url)
+    [sent] = server.received
+    assert sent["Subject"] == "[#10001] Nightly export fails since the upgrade"
+    fresh(session)
+    assert session.scalar(select(Notification.status).where(Notification.kind == "acknowledgement")) == "sent"
+
+
+def test_a_wrong_password_is_a_final_refusal(deliver, session: Session, clock: FakeClock, lena: Person,
+                                             tls_outgoing) -> None:
+    server, url = tls_outgoing
+    deliver(message("plain"))
+    acknowledge(session, clock)
+    send(session, clock, url.replace("app-password", "wrong"))
+    fresh(session)
+    row = session.scalar(select(Notification).where(Notification.kind == "acknowledgement"))
+    assert row.status == "failed" and "535" in row.last_error and server.received == []
+
+
+def test_the_line_s_own_mails_show_in_the_ticket_s_conversation(deliver, admin, session: Session, clock: FakeClock,
+                                                                lena: Person) -> None:
+    deliver(message("plain"))
+    acknowledge(session, clock)
+    page = admin.get("/admin/tickets/10001").text
+    conversation = page[page.index('id="conversation"'):page.index("<h2>Timeline</h2>")]
+    assert "Support to Lena Fischer" in conversation and "e-mail (acknowledgement)" in conversation
+    assert conversation.index("our nightly export has failed") < conversation.index("We have your request")
