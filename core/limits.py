@@ -18,6 +18,15 @@ EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
 MAX_ID_DIGITS = 9
 
 
+class Refusal(ValueError):
+    """A change that cannot be saved: the message says what to fix, `field` which field it concerns (if one),
+    so a page shows it next to that field. Each area's refusals are its own subclass."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def storable(text: str) -> bool:
     """Whether both databases can store `text`: no NUL (PostgreSQL refuses it), no lone surrogates."""
     return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)

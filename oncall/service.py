@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select, true
 from sqlalchemy.orm import Session
 
-from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, checked_name, clipped, storable
+from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID, Refusal, checked_name, clipped, storable
 from staff.audit import audit
 from oncall.models import CalendarFeed, Contact, Override, Rotation, RotationMember
 from core.phones import checked_phone, to_e164
@@ -36,12 +36,8 @@ MAX_BACKUPS = 10
 HANDOFF_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class InvalidChange(ValueError):
-    """A change that cannot be saved; the message says what to fix, `field` which field it concerns (if one)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class InvalidChange(Refusal):
+    """A change to contacts, the rotation or an override that cannot be saved."""
 
 
 class ChangeConflict(InvalidChange):

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.limits import MAX_ROW_ID, checked_name, clipped, storable
+from core.limits import MAX_ROW_ID, Refusal, checked_name, clipped, storable
 from core.phones import checked_phone
 from people.models import ORGANIZATION_KINDS, Organization, Person
 from staff.audit import audit
@@ -28,12 +28,8 @@ ORGANIZATION_FIELDS = frozenset({"name", "kind", "partner_id", "active"})
 PERSON_FIELDS = frozenset({"name", "email", "phone", "organization_id", "active"})
 
 
-class InvalidAccountChange(ValueError):
-    """A change that cannot be saved; the message says what to fix, `field` which field it concerns (if one)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class InvalidAccountChange(Refusal):
+    """A change to an organisation or a person that cannot be saved."""
 
 
 class AccountConflict(InvalidAccountChange):

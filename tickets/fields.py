@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.limits import clipped, storable
+from core.limits import Refusal, clipped, storable
 from core.phones import checked_phone
 from tickets.models import STATUSES, Ticket
 from tickets.sla import Severity, parse_severity
@@ -20,12 +20,8 @@ UPDATE_FIELDS = frozenset({"status", "severity", "description", "callback_number
 MAX_ECHO = 60
 
 
-class InvalidTicketChange(ValueError):
-    """A ticket change that cannot be saved; the message says what to fix, `field` which field it concerns (if one)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class InvalidTicketChange(Refusal):
+    """A ticket change that cannot be saved."""
 
 
 class TicketNotFound(LookupError):

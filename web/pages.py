@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import current_clock
 from core.db import rows_and_more
-from core.limits import whole_number
+from core.limits import Refusal, whole_number
 from core.settings import current_settings
 
 bp = Blueprint("shell", __name__, template_folder="templates", static_folder="static",
@@ -163,15 +163,14 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
 
 
-def field_errors(error: Exception, form_names: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A refusal keyed by the form field it names in its `field` (none if it names none), to show next to it.
+def field_errors(error: Refusal, form_names: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A refusal keyed by the form field it names (none if it names none), to show next to that field.
 
     `form_names` maps the domain's field names to the form's where they differ.
     """
-    field = getattr(error, "field", None)
-    if field is None:
+    if error.field is None:
         return {}
-    return {(form_names or {}).get(field, field): sentence(str(error))}
+    return {(form_names or {}).get(error.field, error.field): sentence(str(error))}
 
 
 def duration_words(span: timedelta) -> str:
