@@ -260,7 +260,9 @@ def document() -> dict[str, Any]:
                                           "description": "what the customer chose or wrote; severity is support's"},
                     "subject": {"type": ["string", "null"], "description": "an e-mail ticket's subject"},
                     "comments": {"type": "array", "items": _ref("Comment"),
-                                 "description": "the conversation, oldest first, whatever channel each came by"},
+                                 "description": "the conversation, oldest first, whatever channel each came by: "
+                                                "the call that opened the ticket (with its voicemail), the "
+                                                "comments, and the line's own mails (author `support`)"},
                     "events": {"type": "array", "items": EVENT}}},
                 "CommentInput": {"type": "object", "required": ["body"], "additionalProperties": False, "properties": {
                     "body": {"type": "string", "minLength": 1, "maxLength": 2000},

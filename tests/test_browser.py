@@ -138,6 +138,8 @@ def test_the_manager_adds_a_contact_reorders_the_rotation_and_covers_a_shift(ope
     assert "Draft: nothing is saved" in page.inner_text("main")
     page.select_option("#new_member", label="Kenji Watanabe")
     page.click("button[value='add']")
+    # The form posts and a new page loads: wait for it, not for the page being left.
+    page.locator(".member-name", has_text="Kenji Watanabe").wait_for()
     names = [" ".join(n.split()) for n in page.locator(".member-name").all_inner_texts()]
     assert names == ["Priya Raman", "Ana Souza", "Tom Berg", "Kenji Watanabe"]
     assert "Ana Souza" in page.inner_text("#preview")

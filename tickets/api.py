@@ -151,9 +151,33 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "requester": person_json(ticket.requester) if ticket.requester is not None else None,
         "organization_id": ticket.organization_id,
         "subject": ticket.subject,
-        "comments": [comment_json(c) for c in ticket.comments],
+        "comments": conversation_json(ticket),
         "events": [{"at": _iso(e.at), "kind": e.kind, "detail": e.detail} for e in ticket.events],
     }
+
+
+def conversation_json(ticket: Ticket) -> list[dict[str, Any]]:
+    """The ticket's conversation in order, whatever channel each message came by: the call that opened it
+    (with its voicemail), the comments, and the line's own mails (its replies are comments already)."""
+    entries = [(c.at, comment_json(c)) for c in ticket.comments]
+    if ticket.source == "phone":
+        entries.append((ticket.created_at, {"at": _iso(ticket.created_at), "author": ticket.caller_number or
+                        "a withheld number", "channel": "phone", "public": True, "body": _call_summary(ticket),
+                        "attachments": []}))
+    for mail in ticket.automatic_mails:
+        entries.append((mail.created_at, {"at": _iso(mail.created_at), "author": "support", "channel": "email",
+                                          "public": True, "body": f"{mail.subject}\n\n{mail.body}",
+                                          "attachments": []}))
+    return [entry for _, entry in sorted(entries, key=lambda pair: pair[0])]
+
+
+def _call_summary(ticket: Ticket) -> str:
+    summary = f"A call: {ticket.severity} ticket, callback {ticket.callback_number or 'none'}."
+    if ticket.transcript:
+        summary += f"\nVoicemail: {ticket.transcript}"
+    if ticket.recording_url:
+        summary += f"\nRecording: {ticket.recording_url}"
+    return summary
 
 
 def comment_json(comment: Comment) -> dict[str, Any]:

@@ -52,6 +52,11 @@ class Ticket(Base):
     requester: Mapped[Person | None] = relationship()
     organization: Mapped[Organization | None] = relationship()
     comments: Mapped[list[Comment]] = relationship(order_by="Comment.id", back_populates="ticket")
+    # The line's own mails about the ticket (acknowledgement, status): its replies are comments already.
+    automatic_mails: Mapped[list[Notification]] = relationship(
+        primaryjoin="and_(Notification.ticket_id == Ticket.id, Notification.channel == 'email', "
+                    "Notification.kind != 'reply')",
+        order_by="Notification.id", viewonly=True)
     events: Mapped[list[TicketEvent]] = relationship(
         order_by="TicketEvent.id", cascade="all, delete-orphan", back_populates="ticket"
     )

@@ -77,7 +77,8 @@ def list_tickets(
         taken = session.scalar(select(TicketCounter.next_number).where(TicketCounter.id == 1))
         total = (taken or FIRST_TICKET_NUMBER) - FIRST_TICKET_NUMBER
     ordered = query.options(selectinload(Ticket.events), selectinload(Ticket.requester),
-                            selectinload(Ticket.comments).selectinload(Comment.attachments)).order_by(
+                            selectinload(Ticket.comments).selectinload(Comment.attachments),
+                            selectinload(Ticket.automatic_mails)).order_by(
         Ticket.created_at.desc(), Ticket.number.desc())
     rows, more = rows_and_more(session, ordered, limit, offset)
     return rows, more, total

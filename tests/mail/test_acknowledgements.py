@@ -182,3 +182,28 @@ def test_the_line_s_own_mails_show_in_the_ticket_s_conversation(deliver, admin, 
     conversation = page[page.index('id="conversation"'):page.index("<h2>Timeline</h2>")]
     assert "Support to Lena Fischer" in conversation and "e-mail (acknowledgement)" in conversation
     assert conversation.index("our nightly export has failed") < conversation.index("We have your request")
+
+
+def test_the_api_gives_the_whole_conversation_in_order(deliver, client, session: Session, clock: FakeClock,
+                                                       lena: Person, team: Team) -> None:
+    from people.service import update_person
+    from phonesim import FlaskClientTransport, ScriptedCaller, Voicemail, place_call
+    from staff.tokens import issue_api_token
+    from tests.support import AUTH_TOKEN, PUBLIC_BASE
+
+    update_person(session, lena.id, {"phone": "+12125550147"}, region="US", now=clock.now, actor="tests")
+    place_call(voice_url=f"{PUBLIC_BASE}/ivr/voice", status_callback_url=f"{PUBLIC_BASE}/ivr/status",
+               auth_token=AUTH_TOKEN, transport=FlaskClientTransport(client),
+               caller=ScriptedCaller(["1", "2", "1", Voicemail("The export fails again.")], hang_up_when_done=True),
+               engineers=["no-answer"] * 3, from_number="+12125550147")
+    clock.advance(minutes=1)
+    acknowledge(session, clock)
+    clock.advance(minutes=10)
+    deliver(message("outlook_reply"))  # [#10001] from the requester
+    token = issue_api_token(session, "conversation", clock.now)
+    comments = client.get("/api/tickets/10001", headers={"Authorization": f"Bearer {token}"}).json["comments"]
+    assert [(c["channel"], c["author"]) for c in comments] == [
+        ("phone", "+12125550147"), ("email", "support"), ("email", "Lena Fischer <lena@acme.example>")]
+    assert "Voicemail: The export fails again." in comments[0]["body"]
+    assert comments[1]["body"].startswith("[#10001] Your high support request by phone")
+    assert comments[2]["body"] == "The workaround you sent works for us."

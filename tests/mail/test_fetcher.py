@@ -154,3 +154,50 @@ def test_the_mail_process_fetches_the_mailbox_until_stopped(mail_app, dovecot, m
         fetcher.join(10)
     assert not fetcher.is_alive()
     assert session.scalar(select(Ticket.subject)) == "Question about licences"
+
+
+KILLED_FETCHER = """
+import os, signal, sys
+from app import create_app
+from core.db import app_engine
+from mail.commands import keeper
+from mail.fetcher import Mailbox, fetch_round
+
+app = create_app({"ENV": dict(os.environ), "INSTANCE_PATH": sys.argv[2]})
+keep = keeper(app, "imap")
+
+def keep_then_die(raw):
+    keep(raw)  # kept and filed, committed
+    os.kill(os.getpid(), signal.SIGKILL)  # killed before the message is marked seen
+
+with app_engine(app).connect() as lock:
+    fetch_round(lock, Mailbox.from_url(sys.argv[1]).connect(), keep_then_die)
+"""
+
+
+def test_a_fetcher_process_killed_between_filing_and_marking_leaves_the_message_on_one_ticket_once(
+    mail_app, mailbox: IMAPClient, session: Session, lena: Person, dovecot, env: dict[str, str], tmp_path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    mailbox.append("INBOX", message("plain"))
+    root = Path(__file__).resolve().parents[2]
+    killed = subprocess.run([sys.executable, "-c", KILLED_FETCHER, dovecot.url, str(tmp_path / "instance")],
+                            cwd=root, env={**os.environ, **env, "MAIL_FROM": "support@example.com"},
+                            capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    mailbox.noop()
+    assert len(mailbox.search(["UNSEEN"])) == 1, "killed before marking: the message waits"
+    fresh(session)
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 1, "it was filed before the kill"
+
+    assert run_round(mail_app, mailbox) == 1  # the restarted fetcher reads it again
+    fresh(session)
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+    assert session.scalar(select(func.count()).select_from(InboundMail)) == 1
+    assert len(session.scalars(select(Ticket)).one().comments) == 1, "on one ticket, once"
+    assert mailbox.search(["UNSEEN"]) == []
