@@ -105,6 +105,7 @@ def queue_acknowledgements(session: Session, now: datetime, *, timezone: str, se
                ~Ticket.id.in_(select(Notification.ticket_id).where(Notification.kind == "acknowledgement",
                                                                   Notification.ticket_id.is_not(None))))
         .order_by(Ticket.created_at, Ticket.id)
+        .execution_options(populate_existing=True)
     ).all()
     queued = 0
     for ticket, person in waiting:
@@ -184,6 +185,7 @@ def queue_status_mails(session: Session, now: datetime, *, timezone: str, identi
         .where(TicketEvent.kind.in_(TOLD_BY_MAIL), TicketEvent.at >= now - ACKNOWLEDGE_WITHIN,
                Person.email.is_not(None))
         .order_by(TicketEvent.id)
+        .execution_options(populate_existing=True)  # the worker's session may hold these rows from a round before
     ).all()
     keys = {event.id: f"{ticket.id}:status:{event.id}" for event, ticket, _ in changes}
     done = set(session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys.values()))))
