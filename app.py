@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, Request
+from flask import Flask
 from flask.cli import with_appcontext
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,6 +37,7 @@ import oncall.calendar
 import oncall.openapi
 import people.api
 import people.pages
+import portal.pages
 import staff.pages
 import tickets.api
 import tickets.pages
@@ -45,6 +45,8 @@ import web.api
 import web.home
 import web.headers
 import web.pages
+import web.throttle
+from web.sessions import AreaSessions
 from core.clock import Clock, utc_now
 from core.db import db, upgrade_schema
 from core.settings import Settings, SettingsError, current_settings
@@ -65,22 +67,11 @@ from tickets.worker import worker_command
 BAD_SETTINGS = 3  # gunicorn's "worker failed to boot": the master stops too
 SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.webhooks.bp, ivr.sms.bp, oncall.api.bp, people.api.bp, tickets.api.bp, ivr.api.bp,
                               oncall.calendar.bp)
-PAGE_BLUEPRINTS = (web.home.bp, staff.pages.bp, oncall.pages.bp, people.pages.bp, tickets.pages.bp, ivr.pages.bp)
+PAGE_BLUEPRINTS = (web.home.bp, staff.pages.bp, oncall.pages.bp, people.pages.bp, tickets.pages.bp, ivr.pages.bp,
+                   portal.pages.bp)
 COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, list_api_tokens_command,
             revoke_api_token_command, rotate_feed_secret_command, create_admin_command, call_command, text_command, worker_command,
             mail_command, refile_mail_command, send_mail_command)
-
-
-class _CookieSessionWhenSent(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, minus building a signer for requests that bring no cookie.
-
-    Twilio's webhooks and API calls never carry one, and a caller waits on every webhook.
-    """
-
-    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
-        if self.get_cookie_name(app) not in request.cookies:
-            return self.session_class()
-        return super().open_session(app, request)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -114,7 +105,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(config)
-    app.session_interface = _CookieSessionWhenSent()
+    app.session_interface = AreaSessions()
     core.settings.init_app(app, settings)
     core.clock.init_app(app, clock)
     core.db.init_app(app, settings.database_url)
@@ -123,6 +114,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
+    portal.pages.init_app(app)  # before CSRF protection reads a form: the portal's may bring files
+    web.throttle.init_app(app)
     csrf = CSRFProtect(app)
     for blueprint in SIGNED_OR_TOKEN_BLUEPRINTS:
         csrf.exempt(blueprint)

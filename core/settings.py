@@ -25,6 +25,8 @@ _EXTENSION = "supportline.settings"
 
 # What one message may bring in attachments, unless MAIL_MAX_MESSAGE_BYTES says otherwise.
 DEFAULT_MAIL_MAX_MESSAGE_BYTES = 10_000_000
+# A resolved ticket nobody answers is closed after this many days (AUTO_CLOSE_DAYS).
+DEFAULT_AUTO_CLOSE_DAYS = 7
 
 
 class SettingsError(ValueError):
@@ -53,6 +55,7 @@ class Settings:
     mail_imap_url: str | None = None
     mail_smtp_listen: tuple[str, int] | None = None
     mail_max_message_bytes: int = DEFAULT_MAIL_MAX_MESSAGE_BYTES
+    auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS
 
     @property
     def spool_dir(self) -> Path:
@@ -127,6 +130,9 @@ class Settings:
             raise SettingsError("MAIL_MAX_MESSAGE_BYTES must be a whole number of bytes") from None
         if mail_max < 1:
             raise SettingsError("MAIL_MAX_MESSAGE_BYTES must be at least 1")
+        auto_close = get("AUTO_CLOSE_DAYS") or str(DEFAULT_AUTO_CLOSE_DAYS)
+        if not auto_close.isdigit() or not 1 <= int(auto_close) <= 365:
+            raise SettingsError(f"AUTO_CLOSE_DAYS={auto_close!r} must be a whole number of days from 1 to 365")
 
         return cls(
             database_url=get("DATABASE_URL")
@@ -149,6 +155,7 @@ class Settings:
             mail_imap_url=mail_imap_url,
             mail_smtp_listen=mail_smtp_listen,
             mail_max_message_bytes=mail_max,
+            auto_close_days=int(auto_close),
         )
 
 

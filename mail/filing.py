@@ -110,6 +110,10 @@ def _file(session: Session, mail: InboundMail, read: ReadMessage, *, now: dateti
             answered = tagged
         elif tagged is not None:
             stranger_tag = tagged.number
+    follows_closed = None
+    if answered is not None and answered.status == "closed":
+        # A closed ticket is done: what comes about it now is a new request, which names the old one.
+        follows_closed, answered = answered.number, None
     body, attachments = _kept_parts(read, rules.max_message_bytes)
     author = f"{requester.name} <{read.sender}>" if requester else (
         f"{read.sender_name} <{read.sender}>" if read.sender_name else read.sender)
@@ -126,6 +130,8 @@ def _file(session: Session, mail: InboundMail, read: ReadMessage, *, now: dateti
     if stranger_tag is not None:
         notes.append(("flagged", f"the subject names ticket {stranger_tag}, but {read.sender} is not its requester, "
                                  "copied on it or of its organisation: opened as a new ticket"))
+    if follows_closed is not None:
+        notes.append(("follow_up", f"about ticket {follows_closed}, which is closed: opened as a new ticket"))
     if requester.flagged:
         notes.append(("flagged", f"{read.sender} is new: place them in an organisation on the People page"))
     ticket = open_ticket(session, severity=read.severity, source="email", now=now, calendar=rules.calendar,

@@ -118,7 +118,7 @@ def document() -> dict[str, Any]:
                 "get": {"summary": "List tickets, newest first",
                         "parameters": PAGE + [
                             {"name": "status", "in": "query", "description": "several: comma separated or repeated; "
-                             "empty: any", "schema": {"type": "string", "enum": ["open", "acknowledged", "resolved", ""]}},
+                             "empty: any", "schema": {"type": "string", "enum": ["open", "acknowledged", "resolved", "closed", ""]}},
                             {"name": "severity", "in": "query", "description": "several: comma separated or repeated; "
                              "empty: any", "schema": {"type": "string", "enum": ["critical", "high", "normal", "low", ""]}},
                         ],
@@ -207,12 +207,14 @@ def document() -> dict[str, Any]:
                 "Person": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": ["string", "null"]},
                     "phone": {"oneOf": [E164, {"type": "null"}]}, "organization_id": {"type": ["integer", "null"]},
+                    "organization_admin": {"type": "boolean",
+                                           "description": "sees every ticket of the organisation on the portal"},
                     "active": {"type": "boolean"}}},
                 "PersonInput": {"type": "object", "additionalProperties": False,
                                 "description": "a person needs an e-mail address or a phone number", "properties": {
                     "name": {"type": "string", "maxLength": 120}, "email": {"type": ["string", "null"]},
                     "phone": {"type": ["string", "null"]}, "organization_id": {"type": ["integer", "null"]},
-                    "active": {"type": "boolean"}}},
+                    "organization_admin": {"type": "boolean"}, "active": {"type": "boolean"}}},
                 "Shift": {"oneOf": [{"type": "string", "enum": ["daily", "weekly"]},
                                     {"type": "object", "required": ["hours"], "properties": {"hours": {"type": "integer", "minimum": 1}}}]},
                 "Rotation": {"type": "object", "properties": {
@@ -246,7 +248,7 @@ def document() -> dict[str, Any]:
                 "Ticket": {"type": "object", "properties": {
                     "number": {"type": "integer"},
                     "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},
-                    "status": {"type": "string", "enum": ["open", "acknowledged", "resolved"]},
+                    "status": {"type": "string", "enum": ["open", "acknowledged", "resolved", "closed"]},
                     "source": {"type": "string", "enum": ["phone", "web", "api", "email"]},
                     "caller_number": {"type": ["string", "null"]}, "callback_number": {"type": ["string", "null"]},
                     "description": {"type": ["string", "null"]}, "created_at": TIME, "response_due_at": TIME,
@@ -259,6 +261,10 @@ def document() -> dict[str, Any]:
                     "reported_severity": {"type": ["string", "null"], "enum": ["critical", "high", "normal", "low", None],
                                           "description": "what the customer chose or wrote; severity is support's"},
                     "subject": {"type": ["string", "null"], "description": "an e-mail ticket's subject"},
+                    "satisfaction": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+                        "answer": {"type": "string", "enum": ["yes", "no"]},
+                        "comment": {"type": ["string", "null"]}, "at": TIME}}],
+                        "description": "the requester's answer: resolved to their satisfaction?"},
                     "comments": {"type": "array", "items": _ref("Comment"),
                                  "description": "the conversation, oldest first, whatever channel each came by: "
                                                 "the call that opened the ticket (with its voicemail), the "
@@ -280,7 +286,7 @@ def document() -> dict[str, Any]:
                     "caller_number": {"type": ["string", "null"], "description": "empty or null: none"},
                     "callback_number": {"type": ["string", "null"], "description": "empty or null: none"}}},
                 "TicketChange": {"type": "object", "additionalProperties": False, "properties": {
-                    "status": {"type": "string", "enum": ["open", "acknowledged", "resolved"]},
+                    "status": {"type": "string", "enum": ["open", "acknowledged", "resolved", "closed"]},
                     "severity": {"type": "string", "enum": ["critical", "high", "normal", "low"]},
                     "description": {"type": "string"}, "callback_number": {"type": ["string", "null"]},
                     "reason": {"type": ["string", "null"], "maxLength": 2000,
@@ -290,7 +296,8 @@ def document() -> dict[str, Any]:
                     "to": {"type": "string", "description": "E.164, or an e-mail's address"},
                     "channel": {"type": "string", "enum": ["sms", "call", "email"]},
                     "kind": {"type": "string", "enum": ["new_ticket", "missed_call", "voicemail", "sla_50", "sla_80",
-                                                       "sla_breach", "callback", "acknowledgement", "reply", "status"]},
+                                                       "sla_breach", "callback", "acknowledgement", "reply", "status",
+                                                       "reopened", "sign_in"]},
                     "status": {"type": "string", "enum": ["pending", "sent", "failed"]},
                     "attempts": {"type": "integer"}, "body": {"type": "string"}, "created_at": TIME,
                     "sent_at": NULLABLE_TIME, "provider_sid": {"type": ["string", "null"]}}},

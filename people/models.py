@@ -47,6 +47,8 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Made by the line for an unknown sender, for an admin to place in an organisation.
     flagged: Mapped[bool] = mapped_column(default=False)
+    # Sees every ticket of their organisation on the portal, not only their own.
+    organization_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
 
     organization: Mapped[Organization | None] = relationship()

@@ -25,7 +25,7 @@ bp = Blueprint("people", __name__, url_prefix="/admin", template_folder="templat
 protect_pages(bp)
 
 ORGANIZATION_FORM = ("name", "kind", "partner_id")
-PERSON_FORM = ("name", "email", "phone", "organization_id")
+PERSON_FORM = ("name", "email", "phone", "organization_id", "organization_admin")
 
 
 def _form(names: tuple[str, ...]) -> dict[str, str]:
@@ -48,7 +48,8 @@ def _organization_fields(form: dict[str, str]) -> dict[str, Any]:
 
 def _person_fields(form: dict[str, str]) -> dict[str, Any]:
     return {"name": form["name"], "email": form["email"], "phone": form["phone"],
-            "organization_id": _chosen_id(form["organization_id"], "organization_id")}
+            "organization_id": _chosen_id(form["organization_id"], "organization_id"),
+            "organization_admin": form["organization_admin"] == "yes"}
 
 
 # ----------------------------------------------------------------------------- organisations
@@ -191,7 +192,8 @@ def person(person_id: int) -> tuple[str, int]:
     """One person's edit form."""
     found = service.get_person(db(), person_id)
     form = {"name": found.name, "email": found.email or "", "phone": found.phone or "",
-            "organization_id": str(found.organization_id or "")}
+            "organization_id": str(found.organization_id or ""),
+            "organization_admin": "yes" if found.organization_admin else ""}
     return _person_page(found, form)
 
 

@@ -25,7 +25,7 @@ MAX_ORGANIZATION_NAME = 200
 MAX_PERSON_NAME = 120
 MAX_EMAIL = 254
 ORGANIZATION_FIELDS = frozenset({"name", "kind", "partner_id", "active"})
-PERSON_FIELDS = frozenset({"name", "email", "phone", "organization_id", "active"})
+PERSON_FIELDS = frozenset({"name", "email", "phone", "organization_id", "organization_admin", "active"})
 
 
 class InvalidAccountChange(Refusal):
@@ -52,7 +52,8 @@ def organization_json(organization: Organization) -> dict[str, Any]:
 def person_json(person: Person) -> dict[str, Any]:
     """A person as the API and the audit trail show them."""
     return {"id": person.id, "name": person.name, "email": person.email, "phone": person.phone,
-            "organization_id": person.organization_id, "active": person.active}
+            "organization_id": person.organization_id, "organization_admin": person.organization_admin,
+            "active": person.active}
 
 
 # ----------------------------------------------------------------------------- checking fields
@@ -65,6 +66,12 @@ def _checked_name(value: Any, longest: int) -> str:
 def _checked_active(value: Any) -> bool:
     if not isinstance(value, bool):
         raise InvalidAccountChange("active must be true or false", "active")
+    return value
+
+
+def _checked_flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidAccountChange(f"{field} must be true or false", field)
     return value
 
 
@@ -299,13 +306,15 @@ def _committed(session: Session) -> None:
 
 
 def add_person(session: Session, fields: dict[str, Any], *, region: str, now: datetime, actor: str) -> Person:
-    """Add a person from `name`, `email` and/or `phone`, optional `organization_id` and `active` (default true)."""
+    """Add a person from `name`, `email` and/or `phone`, optional `organization_id`, `organization_admin`
+    (sees all of the organisation's tickets on the portal; default false) and `active` (default true)."""
     _refuse_unknown(fields, PERSON_FIELDS)
     person = Person(
         name=_checked_name(fields.get("name"), MAX_PERSON_NAME),
         email=checked_email(fields.get("email")),
         phone=_checked_phone(fields.get("phone"), region),
         organization_id=_checked_id(fields.get("organization_id"), "organization_id"),
+        organization_admin=_checked_flag(fields.get("organization_admin", False), "organization_admin"),
         active=_checked_active(fields.get("active", True)),
         created_at=now,
     )
@@ -340,7 +349,7 @@ def add_unknown_sender(session: Session, address: str, name: str, *, now: dateti
 
 def update_person(session: Session, person_id: int, fields: dict[str, Any], *, region: str, now: datetime,
                   actor: str) -> Person:
-    """Change some of a person's `name`, `email`, `phone`, `organization_id`, `active`."""
+    """Change some of a person's `name`, `email`, `phone`, `organization_id`, `organization_admin`, `active`."""
     person = get_person(session, person_id)
     _refuse_unknown(fields, PERSON_FIELDS)
     before = person_json(person)
@@ -352,6 +361,8 @@ def update_person(session: Session, person_id: int, fields: dict[str, Any], *, r
         person.phone = _checked_phone(fields["phone"], region)
     if "organization_id" in fields:
         person.organization_id = _checked_id(fields["organization_id"], "organization_id")
+    if "organization_admin" in fields:
+        person.organization_admin = _checked_flag(fields["organization_admin"], "organization_admin")
     if "active" in fields:
         person.active = _checked_active(fields["active"])
     person.flagged = False  # an admin (or integrator) has looked at them

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "web", "staff", "people", "oncall", "tickets", "ivr", "mail", "phonesim")
+PACKAGES = ("core", "web", "staff", "people", "oncall", "tickets", "ivr", "mail", "portal", "phonesim")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
@@ -50,6 +50,8 @@ FORBIDDEN_ARROWS = [
     ("tickets/pages.py", "import ivr.models", "Tickets know no calls or mail"),
     ("tickets/service.py", "import mail.models", "Tickets know no calls or mail"),
     ("mail/filing.py", "import ivr.calls", "Areas build on what they share"),
+    ("mail/filing.py", "import portal.pages", "Areas build on what they share"),
+    ("portal/visibility.py", "import ivr.models", "The customer portal knows no calls"),
     ("mail/reading.py", "import sqlalchemy", "Pure domain modules use no web framework and no database"),
     ("people/service.py", "import tickets.models", "Customers and partners know no tickets, calls or rotation"),
     ("people/models.py", "import oncall.models", "Customers and partners know no tickets, calls or rotation"),

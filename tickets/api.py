@@ -151,6 +151,8 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "requester": person_json(ticket.requester) if ticket.requester is not None else None,
         "organization_id": ticket.organization_id,
         "subject": ticket.subject,
+        "satisfaction": ({"answer": ticket.satisfaction, "comment": ticket.satisfaction_comment,
+                          "at": _iso(ticket.satisfaction_at)} if ticket.satisfaction else None),
         "comments": conversation_json(ticket),
         "events": [{"at": _iso(e.at), "kind": e.kind, "detail": e.detail} for e in ticket.events],
     }

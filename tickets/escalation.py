@@ -52,7 +52,7 @@ def body_for(kind: str, ticket: Ticket, timezone: str) -> str:
 def run_sla_clock(session: Session, now: datetime, duty_at: Callable[[datetime], Duty], timezone: str) -> int:
     """Queue every SLA notification that is due and not yet queued; returns how many were queued."""
     waiting = session.scalars(
-        select(Ticket).where(Ticket.first_response_at.is_(None), Ticket.status != "resolved",
+        select(Ticket).where(Ticket.first_response_at.is_(None), Ticket.status.not_in(("resolved", "closed")),
                              ~Ticket.id.in_(select(Notification.ticket_id).where(Notification.kind == "sla_breach",
                                                                                 Notification.ticket_id.is_not(None))))
     ).all()

@@ -87,7 +87,7 @@ def checked_optional_phone(name: str, value: Any, region: str) -> str | None:
     """An optional phone number in E.164: none given is None."""
     if value is None or value == "":
         return None
-    return checked_phone(name, value, region, InvalidTicketChange)
+    return checked_phone(name, value, region, lambda message: InvalidTicketChange(message, name))
 
 
 def refuse_unknown(fields: dict[str, Any], allowed: frozenset[str]) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.settings import Settings
 from people.models import Person
+from tickets.links import rating_url, ticket_page_url
 from tickets.messages import short_time
 from tickets.models import Comment, Notification, Ticket, TicketEvent
 from tickets.outbox import enqueue
@@ -40,6 +41,7 @@ class MailIdentity:
 
     support_address: str
     secret: str
+    portal_base: str | None = None  # PUBLIC_URL: mail links to the ticket's page when the line has one
 
     @property
     def domain(self) -> str:
@@ -48,7 +50,7 @@ class MailIdentity:
 
 def identity_of(settings: Settings) -> MailIdentity | None:
     """The line's mail identity, or None without MAIL_FROM (then it sends no mail)."""
-    return MailIdentity(settings.mail_from, settings.secret_key) if settings.mail_from else None
+    return MailIdentity(settings.mail_from, settings.secret_key, settings.public_url) if settings.mail_from else None
 
 
 def mint_message_id(ticket_number: int, secret: str, domain: str) -> str:
@@ -74,25 +76,31 @@ def ticket_subject(ticket: Ticket) -> str:
     return f"[#{ticket.number}] {about}"
 
 
-def reply_text(ticket: Ticket, comment: Comment) -> str:
+def _follow_it(ticket: Ticket, portal_base: str | None) -> str:
+    return f"Follow it on the web: {ticket_page_url(portal_base, ticket.number)}\n" if portal_base else ""
+
+
+def reply_text(ticket: Ticket, comment: Comment, portal_base: str | None = None) -> str:
     """A public reply as it is mailed: the engineer's words, then how to answer."""
-    return f"{comment.body}\n\n-- \nReply to this message to answer; keep [#{ticket.number}] in the subject.\n"
+    return (f"{comment.body}\n\n-- \nReply to this message to answer; keep [#{ticket.number}] in the subject.\n"
+            + _follow_it(ticket, portal_base))
 
 
-def acknowledgement(ticket: Ticket, name: str, timezone: str) -> str:
+def acknowledgement(ticket: Ticket, name: str, timezone: str, portal_base: str | None = None) -> str:
     """The acknowledgement's text: the number, the severity, the response target and its time, how to reply."""
     return (
         f"Hello {name},\n\n"
         f"We have your request: it is ticket {ticket.number}.\n"
         f"Severity: {ticket.severity}. We respond within {target_description(ticket.severity)}, "
         f"by {short_time(ticket.response_due_at, timezone)}.\n\n"
-        f"To add to it, reply to this message and keep [#{ticket.number}] in the subject.\n\n"
-        "Support\n"
+        f"To add to it, reply to this message and keep [#{ticket.number}] in the subject.\n"
+        + _follow_it(ticket, portal_base)
+        + "\nSupport\n"
     )
 
 
 def queue_acknowledgements(session: Session, now: datetime, *, timezone: str, secret: str,
-                           support_address: str) -> int:
+                           support_address: str, portal_base: str | None = None) -> int:
     """Queue the acknowledgement of every recent ticket whose requester has an address; returns how many.
 
     Once per ticket (the outbox's key), at most AUTO_REPLIES_AN_HOUR an hour to one address; one
@@ -114,8 +122,9 @@ def queue_acknowledgements(session: Session, now: datetime, *, timezone: str, se
             _note_once(ticket, now, f"no acknowledgement sent: {address} had {AUTO_REPLIES_AN_HOUR} automatic "
                                     "replies in the last hour")
             continue
-        if _queue_mail(session, ticket, person, "acknowledgement", acknowledgement(ticket, person.name, timezone),
-                       MailIdentity(support_address, secret), now, once_per_ticket=True):
+        if _queue_mail(session, ticket, person, "acknowledgement",
+                       acknowledgement(ticket, person.name, timezone, portal_base),
+                       MailIdentity(support_address, secret, portal_base), now, once_per_ticket=True):
             queued += 1
     session.commit()
     return queued
@@ -129,8 +138,8 @@ def queue_reply(session: Session, ticket: Ticket, comment: Comment, identity: Ma
     person = ticket.requester
     if person is None or not person.email:
         return False
-    message_id = _queue_mail(session, ticket, person, "reply", reply_text(ticket, comment), identity, now,
-                             once_per_ticket=False)
+    message_id = _queue_mail(session, ticket, person, "reply", reply_text(ticket, comment, identity.portal_base),
+                             identity, now, once_per_ticket=False)
     comment.message_id = message_id
     return message_id is not None
 
@@ -158,13 +167,21 @@ def _queue_mail(session: Session, ticket: Ticket, person: Person, kind: str, bod
 TOLD_BY_MAIL = ("acknowledged", "resolved", "reclassified")
 
 
-def status_text(ticket: Ticket, event: TicketEvent, name: str, timezone: str) -> str:
-    """The mail about one change of the ticket, in the requester's words."""
+def status_text(ticket: Ticket, event: TicketEvent, name: str, timezone: str, identity: MailIdentity | None = None,
+                now: datetime | None = None) -> str:
+    """The mail about one change of the ticket, in the requester's words; with the portal's links when
+    the line has a public address (`identity.portal_base`): the ticket's page and, for a resolution,
+    one link per answer to "resolved to your satisfaction?"."""
+    base = identity.portal_base if identity else None
     if event.kind == "acknowledged":
         news = f"Support has ticket {ticket.number} in hand: it was acknowledged at {short_time(event.at, timezone)}."
     elif event.kind == "resolved":
         news = (f"Ticket {ticket.number} is resolved. If it is not resolved for you, reply to this message and "
                 "it opens again.")
+        if base and identity and now and ticket.status == "resolved" and ticket.requester_id is not None:
+            news += ("\n\nWas it resolved to your satisfaction? One click answers:\n"
+                     f"  Yes: {rating_url(base, identity.secret, ticket, 'yes', now)}\n"
+                     f"  No:  {rating_url(base, identity.secret, ticket, 'no', now)}")
     else:
         reason = event.detail.partition("; reason: ")[2]
         news = (f"Ticket {ticket.number} is now {ticket.severity}"
@@ -172,7 +189,7 @@ def status_text(ticket: Ticket, event: TicketEvent, name: str, timezone: str) ->
                 + (f": {reason}" if reason else ".")
                 + f"\nWe respond within {target_description(ticket.severity)}, "
                   f"by {short_time(ticket.response_due_at, timezone)}.")
-    return f"Hello {name},\n\n{news}\n\nSupport\n"
+    return f"Hello {name},\n\n{news}\n\n{_follow_it(ticket, base)}Support\n"
 
 
 def queue_status_mails(session: Session, now: datetime, *, timezone: str, identity: MailIdentity) -> int:
@@ -193,7 +210,8 @@ def queue_status_mails(session: Session, now: datetime, *, timezone: str, identi
     for event, ticket, person in changes:
         if keys[event.id] in done:
             continue
-        if _queue_mail(session, ticket, person, "status", status_text(ticket, event, person.name, timezone), identity,
+        if _queue_mail(session, ticket, person, "status",
+                       status_text(ticket, event, person.name, timezone, identity, now), identity,
                        now, dedupe_key=keys[event.id]):
             queued += 1
     session.commit()

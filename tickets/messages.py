@@ -59,6 +59,13 @@ def voicemail(number: int, severity: str, transcript: str | None) -> str:
     return f'{head} They said: "{excerpt}"'
 
 
+def reopened(number: int, severity: str, requester: str, why: str | None) -> str:
+    """To the engineer on duty when the requester says a resolved ticket is not resolved."""
+    head = f"Ticket {number} ({severity}) reopened: {clipped(requester, 60)} says it is not resolved."
+    tail = f" Reply ACK {number} or CALL {number}."
+    return head + (f' "{clipped(why, EXCERPT_LENGTH - 1)}"' if why else "") + tail
+
+
 def sla_warning(number: int, severity: str, percent: int, due: datetime, timezone: str) -> str:
     """At 50 % and 80 % of the target with no first response."""
     return (f"Ticket {number} ({severity}) has had no response for {percent}% of its "

@@ -12,8 +12,13 @@ from people.models import Organization, Person
 
 # Ticket numbers are what callers type, so they start at five digits and grow in order.
 FIRST_TICKET_NUMBER = 10001
-# What a ticket's `status` may be (contract §7), in the order a ticket usually takes them.
-STATUSES = ("open", "acknowledged", "resolved")
+# What a ticket's `status` may be (contracts §7 and §8), in the order a ticket usually takes them. A closed
+# ticket is done for good: the requester confirmed the resolution, or nobody answered it for AUTO_CLOSE_DAYS.
+STATUSES = ("open", "acknowledged", "resolved", "closed")
+# Tickets still waiting on support.
+UNRESOLVED = ("open", "acknowledged")
+# What the requester answers when asked whether a ticket was resolved to their satisfaction.
+SATISFACTION_ANSWERS = ("yes", "no")
 
 
 class Ticket(Base):
@@ -48,6 +53,10 @@ class Ticket(Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
 
     subject: Mapped[str | None] = mapped_column(String(200))  # an e-mail's subject, without the [#number] tag
+    # The requester's answer to "resolved to your satisfaction?" (one of SATISFACTION_ANSWERS), their words, when.
+    satisfaction: Mapped[str | None] = mapped_column(String(3))
+    satisfaction_comment: Mapped[str | None] = mapped_column(Text)
+    satisfaction_at: Mapped[datetime | None]
 
     requester: Mapped[Person | None] = relationship()
     organization: Mapped[Organization | None] = relationship()

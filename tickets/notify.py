@@ -38,6 +38,17 @@ def voicemail(session: Session, ticket: Ticket, duty: Duty, now: datetime) -> in
     return _to_on_duty(session, ticket, duty, "voicemail", body, now)
 
 
+def reopened(session: Session, ticket: Ticket, duty: Duty, requester: str, why: str | None,
+             now: datetime) -> int | None:
+    """The requester says a resolved ticket is not resolved: the engineer on duty hears it (each time)."""
+    body = messages.reopened(ticket.number, ticket.severity, requester, why)
+    member = duty.on_duty
+    if member is None or not member.phone:
+        return None
+    return enqueue(session, ticket=ticket, to_number=member.phone, recipient=member.name, kind="reopened", body=body,
+                   now=now, once_per_ticket=False)
+
+
 def callback(session: Session, ticket: Ticket, engineer_phone: str, engineer_name: str, now: datetime) -> Notification:
     """An engineer callback: a call to the engineer that then dials the customer (not once-per-ticket)."""
     body = messages.callback(ticket.number, ticket.callback_number or "no callback number")

@@ -136,7 +136,7 @@ CHASING_KINDS = frozenset({"new_ticket", "sla_50", "sla_80", "sla_breach"})
 def _outdated(row: Notification) -> bool:
     """An alert chasing a first response for a ticket that has been answered since it was queued."""
     return row.kind in CHASING_KINDS and row.ticket is not None and (
-        row.ticket.first_response_at is not None or row.ticket.status == "resolved")
+        row.ticket.first_response_at is not None or row.ticket.status in ("resolved", "closed"))
 
 
 def _most_severe_first(row: Notification) -> tuple[bool, int, datetime, int]:

@@ -15,6 +15,7 @@ import io
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
@@ -32,7 +33,7 @@ from tickets.models import STATUSES, Attachment, Ticket
 from tickets.outbox import fate_of
 from tickets.records import find_ticket
 from tickets.fields import MAX_NOTE_LENGTH, InvalidTicketChange, TicketConflict, TicketNotFound
-from tickets.report import SLA_SUMMARY_DAYS, sla_summary
+from tickets.report import SLA_SUMMARY_DAYS, satisfaction_by_month, sla_summary
 from tickets.messages import short_time
 from tickets.sla import Severity, target_description
 
@@ -82,7 +83,8 @@ def tickets() -> Any:
 @bp.get("/sla")
 @login_required
 def sla() -> str:
-    """Per severity, for tickets opened in the last 30 days: met, breached, still within target, median response."""
+    """Per severity, for tickets opened in the last 30 days: met, breached, still within target, median response;
+    and per month of the support time zone, the requesters' answers to "resolved to your satisfaction?"."""
     now = current_clock()
     since = now - timedelta(days=SLA_SUMMARY_DAYS)
     return render_template(
@@ -92,6 +94,7 @@ def sla() -> str:
         since=since,
         now=now,
         days=SLA_SUMMARY_DAYS,
+        satisfaction=satisfaction_by_month(db(), now, ZoneInfo(current_settings().support_timezone)),
     )
 
 

@@ -130,6 +130,9 @@ def open_ticket(
         "transcript": None,
         "requester_id": requester_id,
         "subject": subject,
+        "satisfaction": None,
+        "satisfaction_comment": None,
+        "satisfaction_at": None,
     }
     connection = session.connection()
     if requester_id is None:

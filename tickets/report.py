@@ -1,12 +1,14 @@
-"""The SLA report: how tickets kept their first-response target, per severity."""
+"""The SLA report: how tickets kept their first-response target, per severity; and per month, how
+requesters answered "resolved to your satisfaction?"."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tickets.models import Ticket
@@ -70,3 +72,52 @@ def sla_summary(session: Session, since: datetime, now: datetime) -> list[Severi
     ).all()
     summaries = [_summarise(s.value, [r for r in rows if r.severity == s.value], now) for s in Severity]
     return [*summaries, _summarise("all", list(rows), now)]
+
+
+# Satisfaction answers are shown for this many months, the current one included.
+SATISFACTION_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class MonthOfAnswers:
+    """The answers to "resolved to your satisfaction?" given in one month of the support time zone."""
+
+    month: date
+    yes: int
+    no: int
+
+    @property
+    def yes_share(self) -> float | None:
+        """Yes as a share of the answers, or None without any."""
+        answers = self.yes + self.no
+        return self.yes / answers if answers else None
+
+
+def _month_starts(now: datetime, zone: ZoneInfo, months: int) -> list[datetime]:
+    """The first instants of the last `months` local months, oldest first, then the next month's."""
+    local = now.astimezone(zone)
+    year, month = local.year, local.month
+    firsts = []
+    for back in range(months - 1, -2, -1):
+        y, m = divmod((year * 12 + month - 1) - back, 12)
+        firsts.append(datetime(y, m + 1, 1, tzinfo=zone).astimezone(timezone.utc))
+    return firsts
+
+
+def satisfaction_by_month(session: Session, now: datetime, zone: ZoneInfo,
+                          months: int = SATISFACTION_MONTHS) -> list[MonthOfAnswers]:
+    """Per local month, newest first: how many requesters said yes and no. Counted in the database,
+    one statement: each answer's month is found by comparing its time with the months' first instants."""
+    starts = _month_starts(now, zone, months)
+    month_of = case(*[(Ticket.satisfaction_at < start, index) for index, start in enumerate(starts[1:])],
+                    else_=months)
+    counted = session.execute(
+        select(month_of.label("month"), Ticket.satisfaction, func.count())
+        .where(Ticket.satisfaction.is_not(None), Ticket.satisfaction_at >= starts[0],
+               Ticket.satisfaction_at < starts[-1])
+        .group_by(month_of, Ticket.satisfaction)
+    ).all()
+    tally = {(index, answer): count for index, answer, count in counted}
+    rows = [MonthOfAnswers(starts[i].astimezone(zone).date(), tally.get((i, "yes"), 0), tally.get((i, "no"), 0))
+            for i in range(months)]
+    return rows[::-1]

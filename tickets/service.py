@@ -122,6 +122,11 @@ def create_ticket(
     return ticket
 
 
+def _refuse_closed(ticket: Ticket) -> None:
+    if ticket.status == "closed":
+        raise TicketConflict(f"ticket {ticket.number} is closed; a new request opens a new ticket", ticket)
+
+
 def _locked_ticket(session: Session, number: str) -> Ticket:
     parsed = parse_ticket_number(number)
     ticket = None
@@ -159,6 +164,7 @@ def update_ticket(
     (optional here, asked for on the ticket page) is recorded and told to the requester.
     """
     ticket = _locked_ticket(session, number)
+    _refuse_closed(ticket)
     refuse_unknown(fields, UPDATE_FIELDS)
     status = checked_status(fields) if "status" in fields else None
     severity = checked_severity(fields) if "severity" in fields else None
@@ -184,19 +190,28 @@ def update_ticket(
         note(ticket, now, "callback_number", f"{ticket.callback_number or 'none'} → {callback or 'none'} by {actor}")
         ticket.callback_number = callback
     if status is not None and status != ticket.status:
-        _move_status(ticket, status, now, actor)
+        if status == "closed" and ticket.status != "resolved":
+            raise TicketConflict(f"ticket {ticket.number} is {ticket.status}: only a resolved ticket can be closed",
+                                 ticket)
+        move_status(ticket, status, now, actor)
     session.commit()
     return ticket
 
 
-def _move_status(ticket: Ticket, status: str, now: datetime, actor: str, via: str = "") -> None:
+# The timeline entry of each status a ticket moves to.
+_STATUS_EVENTS = {"open": "reopened", "acknowledged": "acknowledged", "resolved": "resolved", "closed": "closed"}
+
+
+def move_status(ticket: Ticket, status: str, now: datetime, actor: str, via: str = "", detail: str = "") -> None:
+    """Move the ticket to `status` with its timeline entry (`detail` says why); acknowledging or
+    resolving one nobody answered is its first response. The caller checks the move and commits."""
     old = ticket.status
     if status in ("acknowledged", "resolved") and ticket.first_response_at is None:
         record_first_response(ticket, now, actor, f"{status} it{via}")
     ticket.status = status
-    ticket.resolved_at = now if status == "resolved" else None
-    kind = {"open": "reopened", "acknowledged": "acknowledged", "resolved": "resolved"}[status]
-    note(ticket, now, kind, f"{old} → {status} by {actor}")
+    if status != "closed":  # a closed ticket keeps the time it was resolved
+        ticket.resolved_at = now if status == "resolved" else None
+    note(ticket, now, _STATUS_EVENTS[status], f"{old} → {status} by {actor}" + (f": {detail}" if detail else ""))
 
 
 def acknowledge_ticket(session: Session, number: str, *, now: datetime, actor: str, via: str = "") -> Ticket:
@@ -206,12 +221,13 @@ def acknowledge_ticket(session: Session, number: str, *, now: datetime, actor: s
     Refused (TicketConflict) for a ticket that is resolved or already acknowledged.
     """
     ticket = _locked_ticket(session, number)
+    _refuse_closed(ticket)
     if ticket.status == "resolved":
         raise TicketConflict(f"ticket {ticket.number} is resolved; reopen it first", ticket)
     if ticket.status == "acknowledged":
         raise TicketConflict(f"ticket {ticket.number} was already acknowledged"
                              + (f" by {ticket.responded_by}" if ticket.responded_by else ""), ticket)
-    _move_status(ticket, "acknowledged", now, actor, via)
+    move_status(ticket, "acknowledged", now, actor, via)
     session.commit()
     return ticket
 
@@ -220,9 +236,10 @@ def resolve_ticket(session: Session, number: str, *, now: datetime, actor: str, 
     """Resolve a ticket, on the ticket page or by SMS `RESOLVE` (`via` " by SMS"); resolving one
     nobody had answered is its first response."""
     ticket = _locked_ticket(session, number)
+    _refuse_closed(ticket)
     if ticket.status == "resolved":
         raise TicketConflict(f"ticket {ticket.number} is already resolved", ticket)
-    _move_status(ticket, "resolved", now, actor, via)
+    move_status(ticket, "resolved", now, actor, via)
     session.commit()
     return ticket
 
@@ -230,9 +247,10 @@ def resolve_ticket(session: Session, number: str, *, now: datetime, actor: str, 
 def reopen_ticket(session: Session, number: str, *, now: datetime, actor: str) -> Ticket:
     """Open a resolved ticket again; its first response, met or missed, stays as it was."""
     ticket = _locked_ticket(session, number)
+    _refuse_closed(ticket)
     if ticket.status != "resolved":
         raise TicketConflict(f"ticket {ticket.number} is not resolved, so there is nothing to reopen", ticket)
-    _move_status(ticket, "open", now, actor)
+    move_status(ticket, "open", now, actor)
     session.commit()
     return ticket
 
@@ -246,7 +264,7 @@ def take_customer_message(ticket: Ticket, *, at: datetime, author: str, channel:
                                    for name, kind, data in attachments])
     ticket.comments.append(comment)
     if ticket.status == "resolved":
-        _move_status(ticket, "open", at, author)
+        move_status(ticket, "open", at, author)
     return comment
 
 
@@ -289,6 +307,7 @@ def start_callback(session: Session, number: str, contact_id: Any, *, region: st
     engineer for this ticket is still waiting to be placed (a second click).
     """
     ticket = _locked_ticket(session, number)
+    _refuse_closed(ticket)
     if ticket.status == "resolved":
         raise TicketConflict(f"ticket {ticket.number} is resolved; reopen it first")
     if not ticket.callback_number:

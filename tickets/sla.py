@@ -65,6 +65,14 @@ RESPONSE_TARGETS: dict[Severity, CalendarHours | BusinessDays] = {
 }
 """The one table of first-response targets; everything else derives from it."""
 
+SEVERITY_DEFINITIONS: dict[Severity, str] = {
+    Severity.CRITICAL: "Product issue that severely impacts Customer's use of the product.",
+    Severity.HIGH: "Major functionality issue that impacts Customer business operation and no workaround is available.",
+    Severity.NORMAL: "Partially impacts the use of the product and workaround is available.",
+    Severity.LOW: "A routine technical issue or inquiry.",
+}
+"""What each severity means, in the support agreement's own words (`sla.txt`), for the people choosing one."""
+
 
 def parse_severity(value: str | Severity) -> Severity:
     """Turn user or config input such as ``" High "`` into a Severity.

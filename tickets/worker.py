@@ -18,7 +18,9 @@ from core.clock import current_clock
 from core.db import db
 from core.settings import current_settings
 from oncall.service import duty_at
+from web.throttle import forget_expired
 from tickets.escalation import run_sla_clock
+from tickets.requesters import close_unanswered
 from tickets.mailing import identity_of, queue_acknowledgements, queue_status_mails
 from tickets.outbox import (ConsoleMailSender, ConsoleSender, MailSender, Sender, SmtpSender, TwilioSender, next_due_at,
                             send_due)
@@ -58,15 +60,19 @@ def mail_sender_for_settings() -> MailSender:
 
 
 def run_once(sender: Sender, mail_sender: MailSender | None = None) -> tuple[int, int]:
-    """One round: queue due SLA notifications and acknowledgements, then send what is due. Returns (queued, sent)."""
+    """One round: queue due SLA notifications and acknowledgements, close resolved tickets nobody answered
+    for AUTO_CLOSE_DAYS, then send what is due. Returns (queued, sent)."""
     settings = current_settings()
     session = db()
     now = current_clock()
     queued = run_sla_clock(session, now, lambda at: duty_at(session, at), settings.support_timezone)
+    close_unanswered(session, now, settings.auto_close_days)
+    forget_expired(now)
     identity = identity_of(settings)
     if identity is not None:
         queued += queue_acknowledgements(session, now, timezone=settings.support_timezone,
-                                         secret=identity.secret, support_address=identity.support_address)
+                                         secret=identity.secret, support_address=identity.support_address,
+                                         portal_base=identity.portal_base)
         queued += queue_status_mails(session, now, timezone=settings.support_timezone, identity=identity)
     base = settings.public_url
     sent = send_due(session, sender, current_clock,

@@ -67,7 +67,8 @@ def test_a_known_caller_hears_their_organisation_and_is_the_tickets_requester(ca
     assert (ticket.requester_id, ticket.organization_id) == (lena.id, acme.id)
     shown = api_client.get("/api/tickets/10001").json
     assert shown["requester"] == {"id": lena.id, "name": "Lena Fischer", "email": "lena@acme.example",
-                                  "phone": LENA, "organization_id": acme.id, "active": True}
+                                  "phone": LENA, "organization_id": acme.id,
+                                  "organization_admin": False, "active": True}
     assert shown["organization_id"] == acme.id
 
 

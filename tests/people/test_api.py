@@ -34,7 +34,8 @@ def test_a_person_is_added_with_a_checked_address_and_number(api: Api, customers
                                         "organization_id": customers.acme.id})
     assert response.status_code == 201
     assert response.json == {"id": response.json["id"], "name": "Omar Haddad", "email": "omar@acme.example",
-                             "phone": "+12125550188", "organization_id": customers.acme.id, "active": True}
+                             "phone": "+12125550188", "organization_id": customers.acme.id,
+                             "organization_admin": False, "active": True}
     assert [p["name"] for p in api.get("/api/people").json["items"]] == ["Lena Fischer", "Omar Haddad"]
 
 
