@@ -41,12 +41,14 @@ run: schema
 	@echo
 	@echo "The support line answers on http://127.0.0.1:$(PORT)/ (Twilio webhooks under /ivr, SMS at /sms)."
 	@echo "Admin pages:   http://127.0.0.1:$(PORT)/admin   (the demo login is printed above)"
+	@echo "Customers:     http://127.0.0.1:$(PORT)/support (sign in as lena@acme.example: the worker prints the link)"
 	@echo "Place a call:  .venv/bin/flask --app app call      (or: --keys 1,1,1 --engineer accept)"
 	@echo "Send a text:   .venv/bin/flask --app app text 'ONCALL' --from +14155550101"
 	@echo "Send a mail:   .venv/bin/flask --app app send-mail --from lena@acme.example 'Our export fails'"
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) BIND_ADDRESS=127.0.0.1 SUPPORT_TIMEZONE=$(SUPPORT_TIMEZONE) \
-		MAIL_SMTP_LISTEN=$(MAIL_SMTP_LISTEN) MAIL_FROM=$(MAIL_FROM) $(BIN)/honcho start -f Procfile web worker mail
+		MAIL_SMTP_LISTEN=$(MAIL_SMTP_LISTEN) MAIL_FROM=$(MAIL_FROM) PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
+		$(BIN)/honcho start -f Procfile web worker mail
 
 test: $(VENV)/.dev-installed $(if $(NPM),node_modules/.installed)
 	$(BIN)/ruff check .

@@ -12,6 +12,8 @@ over years.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import itertools
 import random
 from contextlib import contextmanager
@@ -54,6 +56,10 @@ def fresh_database(url: str) -> None:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
+    elif url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
     upgrade_schema(url)
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from core.db import app_engine, engine_for
+from bench.portal import seed_portal_people, signed_in_client
 from bench.data import (
     FIRST_TICKET_NUMBER,
     History,
@@ -158,8 +159,21 @@ def operations(line: Line, tickets: int) -> dict[str, Callable[[], Any]]:
         ops["call-log page: GET /admin/calls/"] = lambda: line.get("/admin/calls/", api=False)
         if "ticket_pages.tickets" in line.app.view_functions:
             ops["tickets page: GET /admin/tickets/"] = lambda: line.get("/admin/tickets/", api=False)
+    if "portal.tickets" in line.app.view_functions:
+        lena = signed_in_client(line.app.test_client(), line.engine, "lena@acme.example")
+        otto = signed_in_client(line.app.test_client(), line.engine, "otto@acme.example")
+        newest = FIRST_TICKET_NUMBER + tickets - 1
+        ops["portal, My tickets (25 of hers): GET /support/tickets"] = lambda: _ok(lena.get("/support/tickets"))
+        ops["portal, My tickets (organisation admin, 1 in 7 of all)"] = lambda: _ok(otto.get("/support/tickets"))
+        ops["portal, a ticket's page: GET /support/tickets/<n>"] = lambda: _ok(lena.get(f"/support/tickets/{newest}"))
     ops["a whole call (8 webhooks, opens a ticket)"] = lambda: whole_call(line)
     return ops
+
+
+def _ok(response: Any) -> Any:
+    if response.status_code != 200:
+        raise RuntimeError(f"{response.request.path} answered {response.status_code}")
+    return response
 
 
 def measure(line: Line, operation: Callable[[], Any], repeats: int) -> Timing:
@@ -195,6 +209,7 @@ def seed(database_url: str, size: Size, now: datetime) -> float:
         seed_team(engine, now)
         seed_history(engine, now, size.history)
         seed_tickets_and_calls(engine, size.tickets, now, spacing=TICKET_SPACING)
+        seed_portal_people(engine, now)
         after_bulk_load(engine)
     finally:
         engine.dispose()

@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session, joinedload
 from core.db import InsertUnlessPresent
 from people.models import Person
 from portal.models import PortalAccount
+from tickets.models import Notification
 from tickets.outbox import enqueue
 
 SIGN_IN_LINK_VALIDITY = timedelta(minutes=15)
+SIGN_IN_SUBJECT = "Your sign-in link to support"
 _LINK_SALT = "support-portal sign-in"
 _INSERT_ACCOUNT = InsertUnlessPresent(PortalAccount.__table__, "person_id")
 
@@ -78,8 +80,9 @@ def sign_in_mail(name: str, url: str) -> str:
 
 def send_link(session: Session, person: Person, link_url: str, now: datetime) -> None:
     """Queue the mail with the link (the outbox sends it); the caller commits."""
-    enqueue(session, ticket=None, to_number=person.email or "", recipient=person.name, kind="sign_in",
-            body=sign_in_mail(person.name, link_url), now=now, channel="email", once_per_ticket=False)
+    queued = enqueue(session, ticket=None, to_number=person.email or "", recipient=person.name, kind="sign_in",
+                     body=sign_in_mail(person.name, link_url), now=now, channel="email", once_per_ticket=False)
+    session.execute(update(Notification).where(Notification.id == queued).values(subject=SIGN_IN_SUBJECT))
 
 
 def read_link(secret: str, token: str, now: datetime) -> SignInLink | None:

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, text, update
@@ -27,12 +28,15 @@ from tests.support import (
     USERNAME,
     AdminActions,
     FakeClock,
+    Outgoing,
     Team,
     add_admin,
     add_contact,
     add_rotation,
+    free_port,
     serving,
 )
+from tests.browsing import CHROMIUM, CHROMIUM_ARGS, DESKTOP, missing_browser
 from tickets.models import FIRST_TICKET_NUMBER, TicketCounter
 
 # Every table but the ticket counter (the factory has imported every model), children before parents,
@@ -165,3 +169,63 @@ def admin(client: FlaskClient, admin_user) -> AdminActions:
     actions = AdminActions(client)
     assert actions.login().status_code == 302
     return actions
+
+
+# ----------------------------------------------------------------------------- browsers
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium from /usr/bin/chromium; Playwright never downloads a browser."""
+    reason = missing_browser()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests, but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def line(app: Flask, live_line: str, team: Team, admin_user: Any) -> str:
+    """The line serving HTTP on a free port of 127.0.0.1, CSRF on, with the test team and an admin."""
+    assert app.config.get("WTF_CSRF_ENABLED", True), "the browser tests must run with CSRF protection on"
+    return live_line
+
+
+@pytest.fixture
+def open_page(browser: Any, line: str) -> Iterator[Callable[..., Any]]:
+    """Open a fresh browser tab (own cookies) of a given size on the live line."""
+    contexts = []
+
+    def open_(viewport: dict[str, int] = DESKTOP, *, inject: bool = False) -> Any:
+        # `inject`: let the test add its own script (axe-core) past the pages' Content-Security-Policy.
+        context = browser.new_context(viewport=viewport, base_url=line, locale="en-US",
+                                      timezone_id="America/New_York", bypass_csp=inject)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+# ----------------------------------------------------------------------------- mail
+
+
+@pytest.fixture
+def outgoing() -> Iterator[tuple[Outgoing, str]]:
+    """The outgoing mail server and its MAIL_SMTP_URL."""
+    server = Outgoing()
+    port = free_port()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield server, f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()

@@ -8,10 +8,14 @@ Fixtures live in `conftest.py`; test modules import these from here, never from 
 from __future__ import annotations
 
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from html.parser import HTMLParser
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -282,3 +286,27 @@ def signed_post(client, path: str, params: dict[str, str], *, token: str = AUTH_
 def call_params(**extra: str) -> dict[str, str]:
     return {"CallSid": CALL_SID, "AccountSid": "AC" + "0" * 32, "From": CALLER, "To": SUPPORT_NUMBER,
             "CallStatus": "in-progress", "Direction": "inbound", **extra}
+
+
+# ----------------------------------------------------------------------------- mail
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Outgoing:
+    """A real SMTP server (aiosmtpd) standing in for the vendor's mail server: it keeps what it is sent,
+    or answers `refuse_with` (e.g. "451 4.3.0 try later") to DATA."""
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+        self.refuse_with: str | None = None
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
+        if self.refuse_with:
+            return self.refuse_with
+        self.received.append(BytesParser(policy=policy.default).parsebytes(envelope.original_content))
+        return "250 2.0.0 Ok: queued as 4F1A2B"

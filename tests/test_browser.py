@@ -11,94 +11,18 @@ browser is a failure: CI installs Chromium and must run them.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from datetime import timedelta
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy.orm import Session
 
 from ivr.models import CallEvent, CallLog
 from people import service as people_service
 from phonesim import HttpTransport, send_sms
+from tests.browsing import DESKTOP, PHONE, axe_violations, screenshot
 from tests.support import AUTH_TOKEN, PASSWORD, PRIYA, SUPPORT_NUMBER, USERNAME, FakeClock, Team, add_override
 from tickets.models import Ticket, TicketEvent
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
-
-
-def missing_browser() -> str | None:
-    """Why the browser tests cannot run here, or None when they can."""
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (pip install -r requirements-dev.txt)"
-    if not CHROMIUM.exists():
-        return f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium from /usr/bin/chromium; Playwright never downloads a browser."""
-    reason = missing_browser()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the browser tests, but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def line(app: Flask, live_line: str, team: Team, admin_user: Any) -> str:
-    """The line serving HTTP on a free port of 127.0.0.1, CSRF on, with the test team and an admin."""
-    assert app.config.get("WTF_CSRF_ENABLED", True), "the browser tests must run with CSRF protection on"
-    return live_line
-
-
-@pytest.fixture
-def open_page(browser: Any, line: str) -> Iterator[Callable[..., Any]]:
-    """Open a fresh browser tab (own cookies) of a given size on the live line."""
-    contexts = []
-
-    def open_(viewport: dict[str, int] = DESKTOP, *, inject: bool = False) -> Any:
-        # `inject`: let the test add its own script (axe-core) past the pages' Content-Security-Policy.
-        context = browser.new_context(viewport=viewport, base_url=line, locale="en-US",
-                                      timezone_id="America/New_York", bypass_csp=inject)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
-def screenshot(page: Any, name: str) -> None:
-    """Save the whole page as test-artifacts/<name>.png."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
 
 def log_in(page: Any, password: str = PASSWORD) -> None:
     page.goto("/admin/")
@@ -360,24 +284,6 @@ def test_an_engineer_acknowledges_a_ticket_adds_a_note_and_starts_a_callback(ope
 
 
 # ----------------------------------------------------------------------------- accessibility
-
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-SERIOUS = {"moderate", "serious", "critical"}
-
-
-def axe_violations(page: Any) -> list[str]:
-    """axe-core's violations of impact moderate or above on the page as it stands, one line each."""
-    if not AXE.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the accessibility checks, but {AXE} is missing (npm ci)")
-        pytest.skip(f"axe-core is not installed at {AXE} (npm ci)")
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                          ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
-                          " nodes: v.nodes.map(n => n.target.join(' '))}))")
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(v['nodes'][:3])}"
-            for v in found if v["impact"] in SERIOUS]
-
 
 def test_the_accessibility_check_reports_what_axe_core_finds(open_page) -> None:
     page = open_page(inject=True)

@@ -29,6 +29,9 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_status_created_at", "status", "created_at"),
         Index("ix_tickets_severity_created_at", "severity", "created_at"),
+        # A person's tickets and an organisation's of one status, newest first (the portal's "My tickets").
+        Index("ix_tickets_requester_status_created", "requester_id", "status", "created_at"),
+        Index("ix_tickets_organization_status_created", "organization_id", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,8 +52,8 @@ class Ticket(Base):
     recording_url: Mapped[str | None] = mapped_column(String(500))
     transcript: Mapped[str | None] = mapped_column(Text)
     # Who asked (a known person), and so their organisation as it was when the ticket was opened.
-    requester_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
-    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
 
     subject: Mapped[str | None] = mapped_column(String(200))  # an e-mail's subject, without the [#number] tag
     # The requester's answer to "resolved to your satisfaction?" (one of SATISFACTION_ANSWERS), their words, when.

@@ -195,7 +195,7 @@ def _email_of(row: Notification, mail_from: str | None) -> EmailMessage:
         message["References"] = row.in_reply_to
     if row.kind == "acknowledgement":
         message["Auto-Submitted"] = "auto-replied"  # RFC 3834: an automatic answer to their message
-    elif row.kind == "status":
+    elif row.kind in ("status", "sign_in"):
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: a notice the line sends on its own
     message.set_content(row.body)
     return message

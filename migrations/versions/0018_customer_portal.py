@@ -1,4 +1,5 @@
-"""the customer portal: organisation admins, portal sign-ins, satisfaction answers, shared throttles
+"""the customer portal: organisation admins, portal sign-ins, satisfaction answers, shared throttles, and
+a person's and an organisation's tickets indexed by status, newest first
 
 Revision ID: 0018
 Revises: 0017
@@ -17,6 +18,10 @@ def upgrade() -> None:
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.add_column(sa.Column("organization_admin", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_tickets_requester_id")
+        batch_op.drop_index("ix_tickets_organization_id")
+        batch_op.create_index("ix_tickets_requester_status_created", ["requester_id", "status", "created_at"])
+        batch_op.create_index("ix_tickets_organization_status_created", ["organization_id", "status", "created_at"])
         batch_op.add_column(sa.Column("satisfaction", sa.String(3), nullable=True))
         batch_op.add_column(sa.Column("satisfaction_comment", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("satisfaction_at", sa.DateTime(timezone=True), nullable=True))
@@ -45,5 +50,9 @@ def downgrade() -> None:
         batch_op.drop_column("satisfaction_at")
         batch_op.drop_column("satisfaction_comment")
         batch_op.drop_column("satisfaction")
+        batch_op.drop_index("ix_tickets_organization_status_created")
+        batch_op.drop_index("ix_tickets_requester_status_created")
+        batch_op.create_index("ix_tickets_requester_id", ["requester_id"])
+        batch_op.create_index("ix_tickets_organization_id", ["organization_id"])
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.drop_column("organization_admin")

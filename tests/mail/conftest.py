@@ -5,16 +5,12 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import ssl
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from functools import partial
 from pathlib import Path
 
@@ -34,7 +30,7 @@ from mail.models import InboundMail
 from oncall.service import duty_at
 from people.models import Organization, Person
 from people.service import add_organization, add_person
-from tests.support import FakeClock
+from tests.support import FakeClock, Outgoing, free_port
 
 MESSAGES = Path(__file__).parent / "messages"
 SUPPORT = "support@example.com"
@@ -68,12 +64,6 @@ def lena(session: Session, clock: FakeClock, acme: Organization) -> Person:
                       region="US", now=clock.now, actor="tests")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def listener(make_app: Callable[..., Flask]) -> Iterator[tuple[str, int]]:
     """The line's own SMTP listener (aiosmtpd) on a free loopback port, for the support address."""
@@ -83,34 +73,6 @@ def listener(make_app: Callable[..., Flask]) -> Iterator[tuple[str, int]]:
                            max_message_bytes=10_000_000)
     try:
         yield "127.0.0.1", port
-    finally:
-        controller.stop()
-
-
-class Outgoing:
-    """A real SMTP server (aiosmtpd) standing in for the vendor's mail server: it keeps what it is sent,
-    or answers `refuse_with` (e.g. "451 4.3.0 try later") to DATA."""
-
-    def __init__(self) -> None:
-        self.received: list[EmailMessage] = []
-        self.refuse_with: str | None = None
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
-        if self.refuse_with:
-            return self.refuse_with
-        self.received.append(BytesParser(policy=policy.default).parsebytes(envelope.original_content))
-        return "250 2.0.0 Ok: queued as 4F1A2B"
-
-
-@pytest.fixture
-def outgoing() -> Iterator[tuple[Outgoing, str]]:
-    """The outgoing mail server and its MAIL_SMTP_URL."""
-    server = Outgoing()
-    port = free_port()
-    controller = Controller(server, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield server, f"smtp://127.0.0.1:{port}"
     finally:
         controller.stop()
 

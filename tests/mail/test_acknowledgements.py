@@ -128,7 +128,7 @@ def test_a_mail_server_that_says_try_later_is_tried_again_and_a_refusal_is_final
 
 
 def test_an_unreachable_mail_server_is_tried_again(deliver, session: Session, clock: FakeClock, lena: Person) -> None:
-    from tests.mail.conftest import free_port
+    from tests.support import free_port
 
     deliver(message("plain"))
     acknowledge(session, clock)

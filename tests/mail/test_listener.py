@@ -90,7 +90,7 @@ def test_send_mail_from_a_terminal_files_a_ticket(app, listener, session: Sessio
 
 
 def test_send_mail_to_no_listener_is_a_clear_error(app) -> None:
-    from tests.mail.conftest import free_port
+    from tests.support import free_port
 
     result = app.test_cli_runner().invoke(args=["send-mail", "--smtp", f"127.0.0.1:{free_port()}",
                                                 "--from", "lena@acme.example", "hello"])

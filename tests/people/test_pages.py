@@ -82,3 +82,18 @@ def test_a_form_that_names_no_listed_organization_is_refused_on_that_field(admin
 def test_an_unknown_person_or_organization_is_a_404_page(admin: AdminActions) -> None:
     assert admin.get("/admin/people/999").status_code == 404
     assert "There is no organization 999." in text_of(admin.get("/admin/organizations/999").text)
+
+
+def test_an_admin_makes_a_person_their_organisations_admin_and_back(admin: AdminActions, customers: Customers,
+                                                                  session: Session) -> None:
+    path = f"/admin/people/{customers.lena.id}"
+    assert 'id="organization_admin"' in admin.get(path).text
+    fields = {"name": "Lena Fischer", "email": "lena.fischer@acme.example", "phone": "+12125550147",
+              "organization_id": str(customers.acme.id)}
+    assert admin.post(path, {**fields, "organization_admin": "yes"}, page=path).status_code == 302
+    fresh(session)
+    assert session.get(Person, customers.lena.id).organization_admin is True
+    assert 'value="yes" checked' in admin.get(path).text
+    assert admin.post(path, fields, page=path).status_code == 302, "an unticked box sends nothing: not an admin"
+    fresh(session)
+    assert session.get(Person, customers.lena.id).organization_admin is False

@@ -25,6 +25,7 @@ def test_a_known_address_gets_a_link_that_signs_in_once(visitor, cast: Cast, ses
     path = sign_in_path(session, "lena@acme.example")
     mail = session.scalar(select(Notification).where(Notification.kind == "sign_in"))
     assert mail.channel == "email" and mail.ticket_id is None and "works once, within 15 minutes" in mail.body
+    assert mail.subject == "Your sign-in link to support"
     assert mail.body.count(PORTAL_BASE) == 1
 
     # Opening the link only shows a button: a mail scanner that fetches links signs nobody in.
@@ -38,6 +39,20 @@ def test_a_known_address_gets_a_link_that_signs_in_once(visitor, cast: Cast, ses
 
     again = visitor().use(path)
     assert again.status_code == 400 and "used already" in text_of(again.text)
+
+
+def test_the_sign_in_mail_goes_out_marked_automatic(visitor, cast: Cast, session: Session, app, outgoing) -> None:
+    from tickets.outbox import ConsoleSender, SmtpSender
+    from tickets.worker import run_once
+
+    server, url = outgoing
+    visitor().ask_for_link("lena@acme.example")
+    with app.app_context():
+        run_once(ConsoleSender(lambda _: None), SmtpSender(url))
+    [mail] = server.received
+    assert (mail["To"], mail["Subject"], mail["Auto-Submitted"]) == (
+        "Lena Fischer <lena@acme.example>", "Your sign-in link to support", "auto-generated")
+    assert f"{PORTAL_BASE}/support/sign-in/" in mail.get_content()
 
 
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(visitor, cast: Cast, session: Session) -> None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from oncall.service import duty_at
@@ -225,14 +225,28 @@ def test_another_organisations_ticket_is_a_404_to_read_comment_rate_or_download(
     assert ticket.status == "resolved" and ticket.satisfaction is None and len(ticket.comments) == 1
 
 
-def test_markup_in_every_field_shows_as_text(signed_in, cast: Cast, team: Team, session: Session) -> None:
+def test_markup_in_every_field_shows_as_text(signed_in, visitor, cast: Cast, team: Team, session: Session,
+                                             clock: FakeClock) -> None:
     lena = signed_in(cast.lena)
     script = "<script>alert(1)</script><b>x</b>"
     assert _file(lena, {**REQUEST, "subject": script, "description": script},
                  [(b"x", f"{script}.txt")]).status_code == 200
     lena.post("/support/tickets/10001/comments", {"body": script}, page="/support/tickets/10001")
-    for path in ("/support/tickets", "/support/tickets/10001"):
-        html = lena.get(path).text
+    fresh(session)
+    service.resolve_ticket(session, "10001", now=clock.now, actor="admin:maria")
+    lena.post("/support/tickets/10001/satisfaction", {"answer": "no", "remark": script}, page="/support/tickets/10001")
+    # A visitor's name shows on the tickets of their organisation's admin once they are placed in it.
+    guest = visitor()
+    _file(guest, {**REQUEST, "name": script, "email": "mallory@acme.example"})
+    fresh(session)
+    mallory = session.scalar(select(Person).where(Person.email == "mallory@acme.example"))
+    mallory.organization_id = cast.acme.id
+    session.execute(update(Ticket).where(Ticket.requester_id == mallory.id).values(organization_id=cast.acme.id))
+    session.commit()
+    pages = [(lena, "/support/tickets"), (lena, "/support/tickets/10001"), (signed_in(cast.otto), "/support/tickets"),
+             (signed_in(cast.otto), "/support/tickets/10002")]
+    for browser, path in pages:
+        html = browser.get(path).text
         assert "<script>alert(1)" not in html and "<b>x</b>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
 
@@ -389,3 +403,19 @@ def test_engineers_cannot_change_a_closed_ticket(cast: Cast, team: Team, session
     assert _ticket(session, 10001).status == "closed"
     assert session.scalar(select(func.count()).select_from(Comment)) == 1
     assert clock.now - timedelta(0) == clock.now
+
+
+def test_my_tickets_pages_through_the_open_then_the_rest(signed_in, cast: Cast, team: Team, session: Session,
+                                                        clock: FakeClock) -> None:
+    for n in range(25):
+        clock.advance(minutes=1)
+        _open_for(session, cast.lena, clock, f"T{n:02d}")
+        if n % 2:
+            service.resolve_ticket(session, str(10001 + n), now=clock.now, actor="admin:maria")
+    lena = signed_in(cast.lena)
+    first, second = (text_of(lena.get(f"/support/tickets?page={p}").text) for p in (1, 2))
+    shown = [re.findall(r"\bT\d\d\b", page) for page in (first, second)]
+    still_open = [f"T{n:02d}" for n in range(24, -1, -1) if n % 2 == 0]
+    resolved = [f"T{n:02d}" for n in range(24, -1, -1) if n % 2]
+    assert shown[0] + shown[1] == still_open + resolved
+    assert len(shown[0]) == 20 and "Older →" in first and "← Newer" in second and "Older →" not in second

@@ -129,3 +129,45 @@ def test_the_sla_page_shows_each_severity_and_is_linked_from_the_tickets(admin, 
 def test_the_sla_page_with_no_tickets_shows_zeros(admin) -> None:
     page = text_of(admin.get("/admin/tickets/sla").text)
     assert "All severities 0 0 0 0 —" in page
+
+
+def test_satisfaction_answers_are_counted_per_month_of_the_support_time_zone(session: Session,
+                                                                             clock: FakeClock) -> None:
+    from datetime import date, datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from tickets.report import satisfaction_by_month
+
+    new_york = ZoneInfo("America/New_York")
+    answers = [
+        (datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc), "yes"),   # Wed 25 Nov 21:00 in New York
+        (datetime(2026, 11, 1, 3, 59, tzinfo=timezone.utc), "no"),    # Sat 31 Oct 23:59 EDT: October
+        (datetime(2026, 11, 1, 4, 0, tzinfo=timezone.utc), "yes"),    # Sun 1 Nov 00:00 EDT: November
+        (datetime(2026, 10, 15, 12, 0, tzinfo=timezone.utc), "yes"),
+        (datetime(2025, 11, 30, 12, 0, tzinfo=timezone.utc), "no"),   # thirteen months back: not counted
+    ]
+    for number, (answered, answer) in enumerate(answers, start=10001):
+        ticket = add_ticket(session, number, "normal", opened_ago=timedelta(days=400), clock=clock,
+                            answered_after=timedelta(hours=1))
+        ticket.status, ticket.resolved_at = "closed", answered
+        ticket.satisfaction, ticket.satisfaction_at = answer, answered
+    session.commit()
+    months = satisfaction_by_month(session, clock.now, new_york)
+    assert len(months) == 12 and months[0].month == date(2026, 11, 1) and months[-1].month == date(2025, 12, 1)
+    assert [(m.month.month, m.yes, m.no) for m in months[:2]] == [(11, 2, 0), (10, 1, 1)]
+    assert months[1].yes_share == 0.5 and months[2].yes_share is None
+    assert sum(m.yes + m.no for m in months) == 4
+
+
+def test_the_admin_sees_satisfaction_on_the_list_the_ticket_and_the_report(admin, session: Session,
+                                                                          clock: FakeClock) -> None:
+    ticket = add_ticket(session, 10001, "high", opened_ago=timedelta(days=1), clock=clock,
+                        answered_after=timedelta(hours=1))
+    ticket.status, ticket.resolved_at = "closed", clock.now
+    ticket.satisfaction, ticket.satisfaction_comment, ticket.satisfaction_at = "no", "Slow.", clock.now
+    session.commit()
+    listing = admin.get("/admin/tickets/").text
+    assert '<span class="badge problem" title="Slow.">no</span>' in listing
+    assert "Satisfied no: Slow." in text_of(admin.get("/admin/tickets/10001").text)
+    report = text_of(admin.get("/admin/tickets/sla").text)
+    assert "November 2026 0 1 0 %" in report
