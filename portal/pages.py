@@ -98,6 +98,10 @@ def _address_key() -> str:
 
 @bp.errorhandler(RateLimitExceeded)
 def _throttled(error: RateLimitExceeded) -> tuple[str, int]:
+    if request.endpoint == "portal.new_request":
+        flash("Too many requests from here or for that address in the last hour. Try again later, call the "
+              "support line, or sign in: signed-in requests are not held back.", "error")
+        return _new_request_page(_request_form(), status=429)
     flash("Too many requests from here or for that address just now. Wait a quarter of an hour and try again; "
           "a link already sent still works.", "error")
     return render_template("portal/sign_in.html", email=request.form.get("email", ""), next=""), 429
@@ -237,14 +241,14 @@ def _uploads() -> list[requesters.Upload]:
     return [requesters.Upload(f.filename or "", f.mimetype or "", f.read()) for f in request.files.getlist("files")]
 
 
-def _guest_limited() -> bool:
+def _signed_in() -> bool:
     return current_person() is not None
 
 
 @bp.post("/new")
-@limiter.limit(GUEST_REQUESTS_PER_ADDRESS, key_func=_address_key, exempt_when=_guest_limited,
+@limiter.limit(GUEST_REQUESTS_PER_ADDRESS, key_func=_address_key, exempt_when=_signed_in,
                scope="portal-guest-address")
-@limiter.limit(GUEST_REQUESTS_PER_CLIENT, exempt_when=_guest_limited, scope="portal-guest-client")
+@limiter.limit(GUEST_REQUESTS_PER_CLIENT, exempt_when=_signed_in, scope="portal-guest-client")
 def new_request() -> Any:
     """Log a request. Signed in: for the person's organisation (a partner's person picks the customer).
     Not signed in: for the address given, whose owner gets a sign-in link to follow it."""
