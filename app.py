@@ -51,7 +51,7 @@ from core.clock import Clock, utc_now
 from core.db import db, upgrade_schema
 from core.settings import Settings, SettingsError, current_settings
 from demo import seed_demo_command
-from ivr.commands import replay_spool_command
+from ivr.commands import replay_spool_command, twilio_configure_command
 from ivr.terminal import call_command, text_command
 from mail.commands import mail_command, refile_mail_command, send_mail_command
 from oncall.commands import rotate_feed_secret_command
@@ -71,7 +71,7 @@ PAGE_BLUEPRINTS = (web.home.bp, staff.pages.bp, oncall.pages.bp, people.pages.bp
                    portal.pages.bp)
 COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, list_api_tokens_command,
             revoke_api_token_command, rotate_feed_secret_command, create_admin_command, call_command, text_command, worker_command,
-            mail_command, refile_mail_command, send_mail_command)
+            mail_command, refile_mail_command, send_mail_command, twilio_configure_command)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
