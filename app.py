@@ -20,8 +20,6 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import core.clock
@@ -44,17 +42,19 @@ import tickets.pages
 import web.api
 import web.home
 import web.headers
+import web.health
 import web.pages
 import web.throttle
 from web.sessions import AreaSessions
 from core.clock import Clock, utc_now
-from core.db import db, upgrade_schema
+from core.db import upgrade_schema
 from core.settings import Settings, SettingsError, current_settings
 from demo import seed_demo_command
 from ivr.commands import replay_spool_command, twilio_configure_command
 from ivr.terminal import call_command, text_command
 from mail.commands import mail_command, refile_mail_command, send_mail_command
 from oncall.commands import rotate_feed_secret_command
+from ops.commands import doctor_command
 from staff.commands import (
     create_admin_command,
     create_api_token_command,
@@ -67,11 +67,11 @@ from tickets.worker import worker_command
 BAD_SETTINGS = 3  # gunicorn's "worker failed to boot": the master stops too
 SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.webhooks.bp, ivr.sms.bp, oncall.api.bp, people.api.bp, tickets.api.bp, ivr.api.bp,
                               oncall.calendar.bp)
-PAGE_BLUEPRINTS = (web.home.bp, staff.pages.bp, oncall.pages.bp, people.pages.bp, tickets.pages.bp, ivr.pages.bp,
+PAGE_BLUEPRINTS = (web.home.bp, web.health.bp, staff.pages.bp, oncall.pages.bp, people.pages.bp, tickets.pages.bp, ivr.pages.bp,
                    portal.pages.bp)
 COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, list_api_tokens_command,
             revoke_api_token_command, rotate_feed_secret_command, create_admin_command, call_command, text_command, worker_command,
-            mail_command, refile_mail_command, send_mail_command, twilio_configure_command)
+            mail_command, refile_mail_command, send_mail_command, twilio_configure_command, doctor_command)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -125,21 +125,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     web.api.init_app(app, query_parameters=oncall.openapi.query_parameters())
     web.headers.init_app(app, https=settings.served_over_https)
-    app.add_url_rule("/healthz", "healthz", _health)
 
     app.cli.add_command(upgrade_db_command)
     for command in COMMANDS:
         app.cli.add_command(command)
     return app
-
-
-def _health() -> tuple[dict[str, str], int]:
-    """For load balancers: 200 while the database answers, 503 when it does not."""
-    try:
-        db().execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        return {"database": "unreachable"}, 503
-    return {"database": "ok"}, 200
 
 
 @click.command("upgrade-db")

@@ -286,13 +286,28 @@ def rows_and_more(session: Session, query: Select[Any], limit: int, offset: int)
     return list(rows[:limit]), len(rows) > limit
 
 
-def upgrade_schema(database_url: str) -> None:
-    """Create or upgrade the schema to the newest migration (safe to run again)."""
-    from alembic import command
+def _alembic_config(database_url: str) -> Any:
     from alembic.config import Config
 
     root = Path(__file__).resolve().parent.parent
     alembic_config = Config(str(root / "alembic.ini"))
     alembic_config.set_main_option("script_location", str(root / "migrations"))
     alembic_config.attributes["database_url"] = database_url
-    command.upgrade(alembic_config, "head")
+    return alembic_config
+
+
+def upgrade_schema(database_url: str) -> None:
+    """Create or upgrade the schema to the newest migration (safe to run again)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(database_url), "head")
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str]:
+    """The migration the database is at (None: none yet) and the newest one the code has."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config("")).get_current_head() or ""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision(), head

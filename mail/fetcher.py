@@ -52,8 +52,12 @@ class Mailbox:
     def connect(self, timeout: float = 30.0) -> IMAPClient:
         """A logged-in client with the folder selected."""
         client = IMAPClient(self.host, port=self.port, ssl=self.tls, timeout=timeout)
-        client.login(self.username, self.password)
-        client.select_folder(self.folder)
+        try:
+            client.login(self.username, self.password)
+            client.select_folder(self.folder)
+        except BaseException:
+            client.shutdown()  # a refused login must not leave the socket open
+            raise
         return client
 
 

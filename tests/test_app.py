@@ -43,9 +43,29 @@ def test_replay_spool_command_moves_a_spooled_voicemail_onto_a_ticket(app, sessi
     assert ticket.recording_url == "https://r/1" and ticket.severity == "normal"
 
 
-def test_health_check_reports_the_database(client) -> None:
+def test_health_check_reports_the_database_and_the_workers_heartbeat(app, client, session: Session, clock) -> None:
+    from core.heartbeat import beat
+    from tickets.outbox import ConsoleMailSender, ConsoleSender
+    from tickets.worker import run_once
+
+    with app.app_context():
+        run_once(ConsoleSender(lambda _: None), ConsoleMailSender(lambda _: None))
+    clock.advance(seconds=30)
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"database": "ok"}
+    assert response.status_code == 200 and response.json == {
+        "database": "ok", "worker": {"last_heartbeat": "2026-11-26T03:00:00+00:00", "age_seconds": 30, "status": "ok"}}
+    clock.advance(minutes=2)
+    stale = client.get("/healthz")
+    assert stale.status_code == 503 and stale.json["worker"]["status"] == "stale"
+    assert "start the worker" in stale.json["worker"]["problem"]
+    beat(session, "worker", clock.now)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_health_check_fails_while_no_worker_ever_ran(client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "ok" and response.json["worker"]["last_heartbeat"] is None
 
 
 def test_health_check_says_when_the_database_is_down(make_app) -> None:

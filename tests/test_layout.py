@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "web", "staff", "people", "oncall", "tickets", "ivr", "mail", "portal", "phonesim")
+PACKAGES = ("core", "web", "staff", "people", "oncall", "tickets", "ivr", "mail", "portal", "ops", "phonesim")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 

@@ -418,18 +418,37 @@ class SmtpSender:
         self.password = unquote(parts.password or "") if parts.username else None
         self.timeout = timeout
 
+    def _session(self) -> smtplib.SMTP:
+        """A connection that has said EHLO, switched to TLS where it can and logged in."""
+        smtp = (smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+                if self.implicit_tls else smtplib.SMTP(self.host, self.port, timeout=self.timeout))
+        try:
+            smtp.ehlo()
+            if not self.implicit_tls and (self.username or smtp.has_extn("starttls")):
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def check(self) -> str:
+        """Connect and log in as a send would, send nothing: what the server said, or DeliveryError."""
+        try:
+            with self._session():
+                return f"{self.host}:{self.port} took the connection" + (" and the login" if self.username else "")
+        except smtplib.SMTPResponseException as error:
+            raise DeliveryError(f"the mail server answered {error.smtp_code}: {_text(error.smtp_error)}",
+                                retryable=True) from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryError(f"the mail server could not be reached: {error}", retryable=True) from None
+
     def send_email(self, message: EmailMessage) -> str:
         """Send `message`; the server's acceptance, or DeliveryError saying whether to try again."""
         try:
-            connection = (smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
-                          if self.implicit_tls else smtplib.SMTP(self.host, self.port, timeout=self.timeout))
-            with connection as smtp:
-                smtp.ehlo()
-                if not self.implicit_tls and (self.username or smtp.has_extn("starttls")):
-                    smtp.starttls(context=ssl.create_default_context())
-                    smtp.ehlo()
-                if self.username:
-                    smtp.login(self.username, self.password or "")
+            with self._session() as smtp:
                 return self._hand_over(smtp, message)
         except smtplib.SMTPResponseException as error:
             raise DeliveryError(f"the mail server answered {error.smtp_code}: {_text(error.smtp_error)}",

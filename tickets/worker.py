@@ -15,6 +15,7 @@ import click
 from flask.cli import with_appcontext
 
 from core.clock import current_clock
+from core.heartbeat import beat
 from core.db import db
 from core.settings import current_settings
 from oncall.service import duty_at
@@ -79,6 +80,7 @@ def run_once(sender: Sender, mail_sender: MailSender | None = None) -> tuple[int
                     call_url=f"{base}/ivr/engineer-callback" if base else None,
                     call_status_url=f"{base}/ivr/engineer-callback/status" if base else None,
                     mail_sender=mail_sender, mail_from=settings.mail_from)
+    beat(session, "worker", current_clock())
     return queued, sent
 
 

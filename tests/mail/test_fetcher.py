@@ -201,3 +201,12 @@ def test_a_fetcher_process_killed_between_filing_and_marking_leaves_the_message_
     assert session.scalar(select(func.count()).select_from(InboundMail)) == 1
     assert len(session.scalars(select(Ticket)).one().comments) == 1, "on one ticket, once"
     assert mailbox.search(["UNSEEN"]) == []
+
+
+def test_the_doctor_logs_in_to_the_mailbox_and_opens_its_folder(make_app, dovecot) -> None:
+    output = make_app(MAIL_IMAP_URL=dovecot.url, TWILIO_ACCOUNT_SID="").test_cli_runner().invoke(args=["doctor"]).output
+    [imap] = [line for line in output.splitlines() if line.split()[1:2] == ["imap:"]]
+    assert imap == f"ok    imap: 127.0.0.1:{dovecot.mailbox.port} logged in and opened {dovecot.mailbox.folder}"
+    wrong = dovecot.url.replace(":secret@", ":wrong@")
+    output = make_app(MAIL_IMAP_URL=wrong, TWILIO_ACCOUNT_SID="").test_cli_runner().invoke(args=["doctor"]).output
+    assert "FAIL  imap:" in output and "check MAIL_IMAP_URL" in output

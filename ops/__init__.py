@@ -1,0 +1,1 @@
+"""Running the line: the `doctor` that checks a deployment end to end."""
