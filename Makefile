@@ -46,9 +46,10 @@ run: schema
 	@echo "Send a text:   .venv/bin/flask --app app text 'ONCALL' --from +14155550101"
 	@echo "Send a mail:   .venv/bin/flask --app app send-mail --from lena@acme.example 'Our export fails'"
 	@echo
+	rm -rf instance/metrics && mkdir -p instance/metrics
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) BIND_ADDRESS=127.0.0.1 SUPPORT_TIMEZONE=$(SUPPORT_TIMEZONE) \
 		MAIL_SMTP_LISTEN=$(MAIL_SMTP_LISTEN) MAIL_FROM=$(MAIL_FROM) PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
-		$(BIN)/honcho start -f Procfile web worker mail
+		PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/instance/metrics $(BIN)/honcho start -f Procfile web worker mail
 
 test: $(VENV)/.dev-installed $(if $(NPM),node_modules/.installed)
 	$(BIN)/ruff check .

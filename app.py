@@ -24,6 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import core.clock
 import core.db
+import core.logs
 import core.settings
 import ivr.api
 import ivr.pages
@@ -34,6 +35,7 @@ import oncall.api
 import oncall.calendar
 import oncall.openapi
 import people.api
+import ops.metrics
 import people.pages
 import portal.pages
 import staff.pages
@@ -81,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     callable returning aware UTC now), `INSTANCE_PATH`, `TESTING`, and any Flask setting.
     """
     config = dict(config or {})
+    core.logs.init_logging()
     app = Flask(__name__, instance_path=config.pop("INSTANCE_PATH", None))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     env = config.pop("ENV", os.environ)
@@ -116,7 +119,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     portal.pages.init_app(app)  # before CSRF protection reads a form: the portal's may bring files
     web.throttle.init_app(app)
+    ops.metrics.init_app(app, webhooks=(ivr.webhooks.bp, ivr.sms.bp))
     csrf = CSRFProtect(app)
+    csrf.exempt(ops.metrics.bp)
     for blueprint in SIGNED_OR_TOKEN_BLUEPRINTS:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)

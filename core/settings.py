@@ -56,6 +56,7 @@ class Settings:
     mail_smtp_listen: tuple[str, int] | None = None
     mail_max_message_bytes: int = DEFAULT_MAIL_MAX_MESSAGE_BYTES
     auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS
+    metrics_token: str | None = None
 
     @property
     def spool_dir(self) -> Path:
@@ -156,6 +157,7 @@ class Settings:
             mail_smtp_listen=mail_smtp_listen,
             mail_max_message_bytes=mail_max,
             auto_close_days=int(auto_close),
+            metrics_token=get("METRICS_TOKEN"),
         )
 
 

@@ -19,6 +19,7 @@ from ivr.flow import CallerInput, Effect, Notice, Step
 from ivr.live_call import LiveCall
 from ivr.menus import ACCEPT_KEY, MAX_OFFERED_TICKETS
 from core.limits import clipped, whole_number
+from core.metrics import CALLS_ENDED, count_on_commit
 from core.phones import to_e164
 from core.settings import Settings
 from oncall.schedule import Duty
@@ -343,5 +344,6 @@ def close_call(
         if Step(call.step) is Step.CONNECTING and call.ticket is not None and call.ticket.first_response_at is None:
             records.note(call.ticket, now, "caller_hung_up", "the caller hung up while the line was ringing engineers")
             notify.missed_call(session, call.ticket, duty_at(session, now), now)
+    count_on_commit(session, CALLS_ENDED, call.outcome or "unknown")
     _commit(session, call)
     return call

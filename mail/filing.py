@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.metrics import MAIL_RECEIVED, count_on_commit
 from core.calendar import BusinessCalendar
 from mail.models import InboundMail
 from mail.reading import ReadMessage, display_name, message_key, read_message
@@ -79,6 +80,7 @@ def file(session: Session, mail: InboundMail, *, now: datetime, rules: MailRules
     try:
         read = read_message(mail.raw, support_address=rules.support_address)
         _file(session, mail, read, now=now, rules=rules, duty_at=duty_at)
+        count_on_commit(session, MAIL_RECEIVED, mail.status)
         session.commit()
     except Exception as error:  # noqa: BLE001 - a message the line cannot file is kept, never dropped
         session.rollback()
@@ -86,6 +88,7 @@ def file(session: Session, mail: InboundMail, *, now: datetime, rules: MailRules
         kept = session.get(InboundMail, mail.id)
         assert kept is not None
         kept.status, kept.why = "failed", f"could not be filed: {type(error).__name__}: {error}"[:2000]
+        count_on_commit(session, MAIL_RECEIVED, "failed")
         session.commit()
         return kept
     return mail

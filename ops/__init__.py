@@ -1,1 +1,1 @@
-"""Running the line: the `doctor` that checks a deployment end to end."""
+"""Running the line: the `doctor` that checks a deployment end to end, and `/metrics`."""

@@ -8,6 +8,8 @@ import logging
 import os
 import runpy
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -183,3 +185,39 @@ def test_other_malformed_requests_are_still_gunicorns_to_answer(served_line: str
         connection.sendall(b"GET /api/tickets HTTP/9.9\r\nHost: x\r\n\r\n")
         answer = connection.recv(4096)
     assert answer.startswith(b"HTTP/1.1 400")
+
+
+def test_every_web_process_counts_into_one_metrics_page(env: dict[str, str], tmp_path: Path) -> None:
+    """prometheus_client's multiprocess mode: the web processes and the worker write to one directory, and
+    one /metrics adds them up."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from bench.servers import Server, procfile_web_command, with_app
+
+    from core.db import upgrade_schema
+
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    upgrade_schema(f"sqlite:///{tmp_path / 'line.db'}")
+    instance = tmp_path / "instance"
+    command = with_app(procfile_web_command(), f"app:create_app({{'INSTANCE_PATH': {str(instance)!r}}})")
+    settings = {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'line.db'}", "PATH": os.environ["PATH"],
+                "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    with Server("line", command, settings, tmp_path / "gunicorn.log") as line:
+        line.start("/api/openapi.json")
+        with requests.Session() as client:
+            # Unsigned: refused with 403, and timed like every webhook.
+            answers = [requests.post(f"{line.base_url}/ivr/voice", data={"CallSid": "CA1"}, timeout=10).status_code
+                       for _ in range(20)]
+            # The worker is another process on the host: what it counts shows on the same page.
+            subprocess.run([sys.executable, "-c", "from core.metrics import MESSAGES_HANDLED; "
+                            "MESSAGES_HANDLED.labels('sms', 'sent').inc(3)"], cwd=ROOT, check=True,
+                           env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+            scraped = client.get(f"{line.base_url}/metrics", timeout=10)
+    assert set(answers) == {403}
+    samples = [(s.name, s.labels, s.value) for family in text_string_to_metric_families(scraped.text)
+               for s in family.samples]
+    assert [v for name, labels, v in samples
+            if name == "supportline_webhook_seconds_count" and labels.get("route") == "/ivr/voice"] == [20]
+    assert [v for name, labels, v in samples
+            if name == "supportline_messages_total" and labels == {"channel": "sms", "result": "sent"}] == [3]

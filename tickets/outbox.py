@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.db import InsertUnlessPresent
 from tickets import messages
+from core.metrics import MESSAGES_HANDLED, count_on_commit
 from tickets.models import Notification, TextPace, Ticket
 from tickets.sla import Severity
 
@@ -99,6 +100,13 @@ def enqueue(
 
 
 _INSERT_IF_NEW = InsertUnlessPresent(Notification.__table__, "dedupe_key", returning=Notification.__table__.c.id)
+
+
+def outbox_depth(session: Session) -> tuple[int, datetime | None]:
+    """How many messages wait to be sent, and when the oldest of them was queued (None: none waits)."""
+    pending, oldest = session.execute(select(func.count(), func.min(Notification.created_at))
+                                      .where(Notification.status == "pending")).one()
+    return pending or 0, oldest
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -263,8 +271,10 @@ def _record(session: Session, claim: Claim, now: datetime, sid: str | None, erro
     for row in session.scalars(held):
         if error is None:
             row.status, row.sent_at, row.provider_sid, row.last_error = "sent", now, sid, None
+            count_on_commit(session, MESSAGES_HANDLED, row.channel, "sent")
         elif not error.retryable or row.attempts >= MAX_ATTEMPTS:
             row.status, row.last_error = "failed", str(error)
+            count_on_commit(session, MESSAGES_HANDLED, row.channel, "failed")
         else:
             row.next_attempt_at, row.last_error = now + retry_delay(row.attempts), str(error)
     session.commit()

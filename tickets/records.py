@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, case, event, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 
 from core.calendar import BusinessCalendar
+from core.metrics import FIRST_RESPONSES, TICKETS_OPENED, count_on_commit
 from core.limits import whole_number
 from people.models import Person
 from tickets.models import FIRST_TICKET_NUMBER, Ticket, TicketCounter, TicketEvent
@@ -141,6 +142,7 @@ def open_ticket(
         ticket_id, organization_id = connection.execute(_INSERT_REQUESTERS_TICKET,
                                                         {**values, "the_requester": requester_id}).one()
     ticket = _as_loaded(session, Ticket(id=ticket_id, organization_id=organization_id, **values))
+    count_on_commit(session, TICKETS_OPENED, severity.value, source)
     created = ("created", f"{severity.value} ticket from {source}; first response due within {target_description(severity)}")
     # Not read back: the timeline loads on first use, as for any ticket read from the database.
     connection.execute(_INSERT_EVENTS, [{"ticket_id": ticket.id, "at": now, "kind": kind, "detail": detail}
@@ -192,6 +194,9 @@ def record_first_response(ticket: Ticket, at: datetime, by: str, how: str) -> bo
         return False
     ticket.first_response_at = at
     ticket.responded_by = by
+    session = object_session(ticket)
+    if session is not None:
+        count_on_commit(session, FIRST_RESPONSES, "within" if at <= ticket.response_due_at else "past")
     ticket.status = STATUS_AT_FIRST_RESPONSE.get(ticket.status, ticket.status)
     note(ticket, at, "first_response", f"{by} {how}")
     return True
@@ -205,6 +210,7 @@ _FIRST_RESPONSE = (
         responded_by=bindparam("by"),
         status=case(STATUS_AT_FIRST_RESPONSE, value=TICKETS.c.status, else_=TICKETS.c.status),
     )
+    .returning(TICKETS.c.response_due_at)
 )
 
 
@@ -215,8 +221,10 @@ def record_first_response_to(session: Session, ticket_id: int, at: datetime, by:
     entry: the engineer accepting a call waits on this before the caller is put through.
     """
     session.flush()  # changes already made in this session go first, as they would with the ORM
-    if session.connection().execute(_FIRST_RESPONSE, {"ticket_id": ticket_id, "at": at, "by": by}).rowcount == 0:
+    due = session.connection().execute(_FIRST_RESPONSE, {"ticket_id": ticket_id, "at": at, "by": by}).scalar()
+    if due is None:
         return False
+    count_on_commit(session, FIRST_RESPONSES, "within" if at <= due else "past")
     loaded = session.identity_map.get(session.identity_key(Ticket, ticket_id))
     if loaded is not None:  # a copy this session holds: read what changed under it afresh
         session.expire(loaded, ["first_response_at", "responded_by", "status", "events"])
