@@ -121,7 +121,7 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
 def home() -> Any:
     """The customer's home: their tickets when signed in, else the sign-in form."""
     if current_person() is not None:
-        return redirect(url_for("portal.tickets"))
+        return redirect(sign_in.safe_next(request.args.get("next")))
     return render_template("portal/sign_in.html", email="", next=request.args.get("next", ""))
 
 

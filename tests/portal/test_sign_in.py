@@ -72,6 +72,12 @@ def test_a_link_comes_back_to_the_page_that_asked_for_it(visitor, cast: Cast, se
     assert browser.use(sign_in_path(session, "lena@acme.example")).headers["Location"] == "/support/tickets/10001"
 
 
+def test_a_signed_in_person_asked_to_sign_in_goes_straight_where_they_were_going(signed_in, cast: Cast) -> None:
+    lena = signed_in(cast.lena)
+    assert lena.get("/support?next=/support/new").headers["Location"] == "/support/new"
+    assert lena.get("/support?next=https://evil.example/").headers["Location"] == "/support/tickets"
+
+
 def test_a_link_to_another_site_lands_on_my_tickets(visitor, cast: Cast, session: Session) -> None:
     browser = visitor()
     browser.ask_for_link("lena@acme.example", next="//evil.example/support/")
