@@ -41,6 +41,7 @@ import portal.pages
 import staff.pages
 import tickets.api
 import tickets.pages
+import tickets.report_pages
 import web.api
 import web.home
 import web.headers
@@ -69,7 +70,8 @@ from tickets.worker import worker_command
 BAD_SETTINGS = 3  # gunicorn's "worker failed to boot": the master stops too
 SIGNED_OR_TOKEN_BLUEPRINTS = (ivr.webhooks.bp, ivr.sms.bp, oncall.api.bp, people.api.bp, tickets.api.bp, ivr.api.bp,
                               oncall.calendar.bp)
-PAGE_BLUEPRINTS = (web.home.bp, web.health.bp, staff.pages.bp, oncall.pages.bp, people.pages.bp, tickets.pages.bp, ivr.pages.bp,
+PAGE_BLUEPRINTS = (web.home.bp, web.health.bp, staff.pages.bp, oncall.pages.bp, people.pages.bp, tickets.pages.bp,
+                   tickets.report_pages.bp, ivr.pages.bp,
                    portal.pages.bp)
 COMMANDS = (seed_demo_command, replay_spool_command, create_api_token_command, list_api_tokens_command,
             revoke_api_token_command, rotate_feed_secret_command, create_admin_command, call_command, text_command, worker_command,

@@ -116,6 +116,13 @@ def print_scale(result: ScaleResult, out=print) -> list[tuple[str, float]]:
         flag = "" if ratio <= SCALE_GOAL else "  <-"
         out(f"  {name:<52}{timing.median_ms:>9.2f}{big.median_ms:>10.2f}{ratio:>7.2f}×"
             f"{_ratio(big.best_ms, timing.best_ms):>6.2f}×{timing.statements:>9}/{big.statements:<7}{flag}")
+    if result.report_refresh:
+        small_refresh, large_refresh = result.report_refresh["small"], result.report_refresh["large"]
+        out(f"  the worker, not a page: SLA report cells built from nothing in "
+            f"{result.report_build_seconds['small']:.2f} s (small) / {result.report_build_seconds['large']:.1f} s "
+            f"(large); one new ticket and the refresh of its week and month {small_refresh.median_ms:.1f} ms / "
+            f"{large_refresh.median_ms:.1f} ms ({_ratio(large_refresh.median_ms, small_refresh.median_ms):.1f}×: "
+            f"it reads this month's tickets)")
     for note in result.skipped:
         out(f"  (skipped {note})")
     return ratios

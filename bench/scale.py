@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app import create_app
 from core.db import app_engine, engine_for
 from bench.portal import seed_portal_people, signed_in_client
+from bench.sla_report import ZONE, build_cells, refresh_after_a_new_ticket, report_operations
 from bench.data import (
     FIRST_TICKET_NUMBER,
     History,
@@ -77,6 +78,9 @@ class ScaleResult:
     load_seconds: dict[str, float] = field(default_factory=dict)
     database_bytes: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    # Timed once or apart from the reads: building the report's cells; the worker's refresh after a new ticket.
+    report_build_seconds: dict[str, float] = field(default_factory=dict)
+    report_refresh: dict[str, Timing] = field(default_factory=dict)
 
 
 class Line:
@@ -166,6 +170,8 @@ def operations(line: Line, tickets: int) -> dict[str, Callable[[], Any]]:
         ops["portal, My tickets (25 of hers): GET /support/tickets"] = lambda: _ok(lena.get("/support/tickets"))
         ops["portal, My tickets (organisation admin, 1 in 7 of all)"] = lambda: _ok(otto.get("/support/tickets"))
         ops["portal, a ticket's page: GET /support/tickets/<n>"] = lambda: _ok(lena.get(f"/support/tickets/{newest}"))
+    if "report_pages.report" in line.app.view_functions:
+        ops.update(report_operations(line.get, line.engine, datetime.now(ZONE).date()))
     ops["a whole call (8 webhooks, opens a ticket)"] = lambda: whole_call(line)
     return ops
 
@@ -231,8 +237,10 @@ def scale_run(database: str, database_url: str, workdir: Path, large: Size, *, r
         result.sizes[size.name] = size
         line = Line(database_url, workdir, now)
         try:
+            result.report_build_seconds[size.name] = build_cells(line.engine)
             result.timings[size.name] = {name: measure(line, operation, repeats)
                                          for name, operation in operations(line, size.tickets).items()}
+            result.report_refresh[size.name] = measure(line, refresh_after_a_new_ticket(line.engine), repeats)
             if not line.admin and not result.skipped:
                 result.skipped.append("/admin/calls: no such page (or the admin login failed) in this version")
         finally:

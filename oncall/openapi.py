@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.limits import EARLIEST_YEAR, LATEST_YEAR
+from core.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_ROW_ID
 from web.api import MAX_OFFSET, MAX_PAGE_SIZE
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -19,6 +19,8 @@ TIME_INPUT = {**TIME, "description": f"ISO 8601 with a UTC offset, in the years 
                                      f"{LATEST_YEAR - 1}",
               "pattern": r"^(197[1-9]|19[89]\d|20\d\d|21\d\d)-"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+DATE_INPUT = {"type": "string", "format": "date", "pattern": TIME_INPUT["pattern"],
+              "description": f"a day like 2026-11-30, in the years {EARLIEST_YEAR + 1} to {LATEST_YEAR - 1}"}
 E164 = {"type": "string", "pattern": r"^\+[1-9]\d{1,14}$", "description": "E.164; national numbers are read in PHONE_REGION"}
 EVENT = {"type": "object", "properties": {"at": TIME, "kind": {"type": "string"}, "detail": {"type": "string"}}}
 PAGE = [
@@ -140,6 +142,21 @@ def document() -> dict[str, Any]:
                                     "first response if none came yet); one that is not is an internal note",
                          "requestBody": _body("CommentInput"),
                          "responses": {"201": _answer("the comment", _ref("Comment")), **_errors(400, 404, 422)}},
+            },
+            "/api/reports/sla": {
+                "get": {"summary": "The SLA report: per week or month of the support time zone and per severity, "
+                                   "tickets opened, first responses within target, response-time median and 90th "
+                                   "percentile, breaches, resolutions, satisfaction answers; the tickets at risk now",
+                        "parameters": [
+                            {"name": "group", "in": "query", "schema": {"type": "string", "enum": ["month", "week"],
+                                                                         "default": "month"}},
+                            {"name": "from", "in": "query", "description": "first day (support time zone); default: "
+                             "twelve periods back", "schema": DATE_INPUT},
+                            {"name": "to", "in": "query", "description": "last day; default today", "schema": DATE_INPUT},
+                            {"name": "organization_id", "in": "query", "description": "one organisation's tickets",
+                             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}},
+                        ],
+                        "responses": {"200": _answer("the report", _ref("SlaReport")), **_errors(400, 404, 422)}},
             },
             "/api/notifications": {
                 "get": {"summary": "Every message the line sent or will send, newest first",
@@ -301,6 +318,32 @@ def document() -> dict[str, Any]:
                     "status": {"type": "string", "enum": ["pending", "sent", "failed"]},
                     "attempts": {"type": "integer"}, "body": {"type": "string"}, "created_at": TIME,
                     "sent_at": NULLABLE_TIME, "provider_sid": {"type": ["string", "null"]}}},
+                "SlaFigures": {"type": "object", "properties": {
+                    **{name: {"type": "integer"} for name in (
+                        "opened", "answered", "within_target", "answered_late", "unanswered_past_due", "breaches",
+                        "waiting", "resolved", "satisfied", "dissatisfied")},
+                    "within_target_share": {"type": ["number", "null"], "description": "within target over within "
+                                            "plus breaches; null when none is decided"},
+                    "median_first_response_seconds": {"type": ["integer", "null"]},
+                    "p90_first_response_seconds": {"type": ["integer", "null"]}}},
+                "SlaReport": {"type": "object", "properties": {
+                    "group": {"type": "string", "enum": ["month", "week"]}, "from": {"type": "string", "format": "date"},
+                    "to": {"type": "string", "format": "date"}, "organization_id": {"type": ["integer", "null"]},
+                    "timezone": {"type": "string"},
+                    "as_of": {**NULLABLE_TIME, "description": "when the worker last computed the figures"},
+                    "now": TIME,
+                    "periods": {"type": "array", "items": {"type": "object", "properties": {
+                        "start": {"type": "string", "format": "date"},
+                        "end": {"type": "string", "format": "date", "description": "the next period's first day"},
+                        "severities": {"type": "object", "properties": {
+                            severity: _ref("SlaFigures") for severity in ("critical", "high", "normal", "low", "all")}}}}},
+                    "at_risk": {"type": "array", "items": _ref("ListedTicket")},
+                    "breaches": {"type": "object", "properties": {
+                        "total": {"type": "integer"}, "newest": {"type": "array", "items": _ref("ListedTicket")}}}}},
+                "ListedTicket": {"type": "object", "properties": {
+                    "number": {"type": "integer"}, "severity": {"type": "string"}, "status": {"type": "string"},
+                    "created_at": TIME, "response_due_at": TIME, "first_response_at": NULLABLE_TIME,
+                    "url": {"type": "string"}}},
                 "Call": {"type": "object", "properties": {
                     "call_sid": {"type": "string"}, "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
                     "status": {"type": "string"}, "started_at": TIME, "ended_at": NULLABLE_TIME,

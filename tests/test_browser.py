@@ -22,6 +22,7 @@ from people import service as people_service
 from phonesim import HttpTransport, send_sms
 from tests.browsing import DESKTOP, PHONE, axe_violations, screenshot
 from tests.support import AUTH_TOKEN, PASSWORD, PRIYA, SUPPORT_NUMBER, USERNAME, FakeClock, Team, add_override
+from tests.tickets.seeded_month import READ_AT, add_desk, seed_november
 from tickets.models import Ticket, TicketEvent
 
 def log_in(page: Any, password: str = PASSWORD) -> None:
@@ -318,7 +319,7 @@ def everything(session: Session, team: Team, clock: FakeClock) -> dict[str, str]
 ADMIN_PAGES = ["/admin/", "/admin/contacts", "/admin/contacts/{contact}", "/admin/rotation", "/admin/overrides",
                "/admin/overrides/{override}", "/admin/tickets/", "/admin/tickets/10001", "/admin/calls/",
                "/admin/calls/{call}", "/admin/tokens", "/admin/audit", "/admin/organizations",
-               "/admin/organizations/{partner}", "/admin/people", "/admin/people/{person}"]
+               "/admin/organizations/{partner}", "/admin/people", "/admin/people/{person}", "/admin/reports/"]
 
 
 @pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
@@ -353,3 +354,29 @@ def test_a_refused_field_is_marked_next_to_its_reason_and_passes_axe_core(open_p
     assert page.locator("#name").get_attribute("aria-invalid") is None
     screenshot(page, f"contact-refused-{size}")
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_the_manager_reads_the_sla_report_on_a_phone_and_a_desk(open_page, session: Session, clock: FakeClock,
+                                                                  viewport, size) -> None:
+    numbers = seed_november(add_desk(session))
+    clock.set(READ_AT)
+    page = open_page(viewport, inject=True)
+    log_in(page)
+    page.goto("/admin/reports/?group=week&from=2026-10-05&to=2026-12-03")
+    assert page.inner_text("h1") == "SLA report"
+    # Both charts were drawn and loaded, and shrink to the screen.
+    for chart in page.locator(".charts img").all():
+        assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
+        box = chart.bounding_box()
+        assert box is not None and box["width"] <= viewport["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    week = " ".join(page.inner_text("#period-2026-11-09").split())
+    assert "Week of Mon 09 Nov 2026" in week and "high" in week
+    assert f"Ticket {numbers['A1']}" in page.inner_text("#at-risk-heading + p + ul")
+    assert axe_violations(page) == []
+    screenshot(page, f"report-{size}")
+    page.click("#cell-2026-11-09-high a.badge")
+    assert "breached=yes" in page.url
+    listed = page.inner_text("table")
+    assert str(numbers["H2"]) in listed and str(numbers["R"]) in listed and str(numbers["H1"]) not in listed

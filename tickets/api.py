@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from people.models import Organization
 from people.service import person_json
 
 from core.clock import current_clock
@@ -29,6 +31,7 @@ from tickets import service
 from tickets.fields import InvalidTicketChange, TicketNotFound, parse_status
 from tickets.mailing import identity_of
 from tickets.models import STATUSES, Comment, Notification, Ticket
+from tickets.report import Figures, InvalidReport, ReportOutOfBounds, SlaReport, report_query, sla_report
 from tickets.sla import Severity, parse_severity
 from staff.audit import current_actor
 from staff.tokens import api_token_required
@@ -220,3 +223,57 @@ def list_notifications() -> Response:
     ordered = query.options(selectinload(Notification.ticket)).order_by(Notification.created_at.desc(), Notification.id.desc())
     rows, more = rows_and_more(db(), ordered, args.limit, args.offset)
     return page([notification_json(n) for n in rows], args, more, count_of(db(), query, args))
+
+
+# ----------------------------------------------------------------------------- the SLA report
+
+
+def _seconds(span: Any) -> int | None:
+    return None if span is None else int(span.total_seconds())
+
+
+def figures_json(f: Figures) -> dict[str, Any]:
+    """One severity's figures in one period."""
+    return {"opened": f.opened, "answered": f.answered, "within_target": f.within,
+            "within_target_share": f.within_share, "answered_late": f.late,
+            "unanswered_past_due": f.unanswered_breached, "breaches": f.breaches, "waiting": f.waiting,
+            "median_first_response_seconds": _seconds(f.median), "p90_first_response_seconds": _seconds(f.p90),
+            "resolved": f.resolved, "satisfied": f.satisfied, "dissatisfied": f.dissatisfied}
+
+
+def report_json(report: SlaReport) -> dict[str, Any]:
+    """The SLA report: its query, each period's figures by severity, the tickets at risk, the newest breaches."""
+    def listed(t: Any) -> dict[str, Any]:
+        return {"number": t.number, "severity": t.severity, "status": t.status, "created_at": _iso(t.created_at),
+                "response_due_at": _iso(t.response_due_at), "first_response_at": _iso(t.first_response_at),
+                "url": url_for("tickets_api.get_ticket", number=t.number)}
+
+    query = report.query
+    return {
+        "group": query.period, "from": query.first_day.isoformat(), "to": query.last_day.isoformat(),
+        "organization_id": query.organization_id, "timezone": report.timezone, "as_of": _iso(report.as_of),
+        "now": _iso(report.now),
+        "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(),
+                     "severities": {severity: figures_json(f) for severity, f in p.by_severity.items()}}
+                    for p in report.periods],
+        "at_risk": [listed(t) for t in report.at_risk],
+        "breaches": {"total": report.breaches, "newest": [listed(t) for t in report.newest_breaches]},
+    }
+
+
+@bp.get("/reports/sla")
+@api_token_required
+def sla_report_json() -> Response:
+    """The SLA report for `?group=month|week&from=&to=&organization_id=` (dates of the support time zone): 400 for a
+    value that cannot be read, 422 for dates that make no report (from after to, more than MAX_PERIODS)."""
+    zone = ZoneInfo(current_settings().support_timezone)
+    now = current_clock()
+    try:
+        query = report_query(request.args, now.astimezone(zone).date())
+    except ReportOutOfBounds as refusal:
+        raise ApiError(422, str(refusal)) from None
+    except InvalidReport as refusal:
+        raise ApiError(400, str(refusal)) from None
+    if query.organization_id is not None and db().get(Organization, query.organization_id) is None:
+        raise ApiError(404, f"there is no organisation {query.organization_id}")
+    return jsonify(report_json(sla_report(db(), query, now, zone)))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -32,6 +32,13 @@ class Ticket(Base):
         # A person's tickets and an organisation's of one status, newest first (the portal's "My tickets").
         Index("ix_tickets_requester_status_created", "requester_id", "status", "created_at"),
         Index("ix_tickets_organization_status_created", "organization_id", "status", "created_at"),
+        # The SLA report reads the tickets nobody has answered yet, and those answered late, by when
+        # they were opened: a few rows each, however many tickets there are.
+        Index("ix_tickets_unanswered_created", "created_at", sqlite_where=column("first_response_at").is_(None),
+              postgresql_where=column("first_response_at").is_(None)),
+        Index("ix_tickets_answered_late_created", "created_at",
+              sqlite_where=column("first_response_at") > column("response_due_at"),
+              postgresql_where=column("first_response_at") > column("response_due_at")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,7 +87,8 @@ class TicketEvent(Base):
     __tablename__ = "ticket_events"
     # The worker looks up the last day's acknowledgements, resolutions and reclassifications every
     # round (the requester's status mails): by kind and time, not by reading every ticket's timeline.
-    __table_args__ = (Index("ix_ticket_events_kind_at", "kind", "at"),)
+    # The SLA report's refresh reads every recent entry, whatever its kind, by time.
+    __table_args__ = (Index("ix_ticket_events_kind_at", "kind", "at"), Index("ix_ticket_events_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -186,3 +194,41 @@ class TextPace(Base):
 
     to_number: Mapped[str] = mapped_column(String(20), primary_key=True)
     last_text_at: Mapped[datetime | None]  # None: never texted yet
+
+
+# A report cell's organisation when it counts every ticket, whichever organisation (or none) it is for.
+EVERY_ORGANIZATION = 0
+
+
+class ReportCell(Base):
+    """One cell of the SLA report as the worker last computed it (tickets/report.py): a period (a week or
+    month of the support time zone, by its first day), a severity (or "all") and an organisation (or
+    EVERY_ORGANIZATION). Counts of tickets opened in the period, except `resolved` and the satisfaction
+    answers, which count what happened in it. Response times are in seconds, over the answered tickets."""
+
+    __tablename__ = "report_cells"
+
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)  # week | month
+    period_start: Mapped[date] = mapped_column(primary_key=True)
+    severity: Mapped[str] = mapped_column(String(10), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    opened: Mapped[int]
+    answered: Mapped[int]
+    within: Mapped[int]  # answered at or before the deadline
+    resolved: Mapped[int]
+    satisfied: Mapped[int]
+    dissatisfied: Mapped[int]
+    median_seconds: Mapped[float | None]
+    p90_seconds: Mapped[float | None]
+
+
+class ReportRefresh(Base):
+    """When the worker last brought the report's cells up to date, and for which support time zone
+    (a new zone moves every period's bounds: the cells are built again)."""
+
+    __tablename__ = "report_refreshes"
+
+    report: Mapped[str] = mapped_column(String(16), primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    refreshed_at: Mapped[datetime]
+

@@ -12,12 +12,11 @@ and nothing changes.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, send_file, stream_with_context, url_for
 from sqlalchemy import select
 
 from core.clock import current_clock
@@ -33,7 +32,8 @@ from tickets.models import STATUSES, Attachment, Ticket
 from tickets.outbox import fate_of
 from tickets.records import find_ticket
 from tickets.fields import MAX_NOTE_LENGTH, InvalidTicketChange, TicketConflict, TicketNotFound
-from tickets.report import SLA_SUMMARY_DAYS, satisfaction_by_month, sla_summary
+from tickets.exports import csv_filename, ticket_csv_lines
+from tickets.listing import SEVERITIES, TicketFilter, matching, read_filter
 from tickets.messages import short_time
 from tickets.sla import Severity, target_description
 
@@ -41,61 +41,60 @@ bp = Blueprint("ticket_pages", __name__, url_prefix="/admin/tickets", template_f
 protect_pages(bp)
 bp.add_app_template_global(fate_of, "fate_of")
 
-SEVERITIES = tuple(s.value for s in Severity)
-
 
 # ----------------------------------------------------------------------------- the list and the SLA summary
 
 
-def _filter(name: str, allowed: tuple[str, ...]) -> str:
-    value = request.args.get(name, "")
-    if value and value not in allowed:
-        flash(f"Unknown {name} {value!r}: showing every {name}. Choose one of {', '.join(allowed)}.", "error")
-        return ""
-    return value
+def _wanted() -> TicketFilter:
+    wanted, problems = read_filter(request.args)
+    for problem in problems:
+        flash(problem, "error")
+    return wanted
 
 
 @bp.get("/")
 @login_required
 def tickets() -> Any:
-    """Tickets, newest first, filtered by `?status=` and `?severity=`; `?number=` opens one."""
+    """Tickets, newest first, filtered by `?status=`, `?severity=`, `?breached=yes`, `?from=` and `?to=` (local days
+    they were opened) and `?organization_id=`; `?number=` opens one."""
     number = request.args.get("number", "").strip()
     if number:
         return redirect(url_for("ticket_pages.ticket", number=number))
-    status, severity = _filter("status", STATUSES), _filter("severity", SEVERITIES)
-    query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
-    if status:
-        query = query.where(Ticket.status == status)
-    if severity:
-        query = query.where(Ticket.severity == severity)
+    wanted, now = _wanted(), current_clock()
     return render_template(
         "tickets/list.html",
-        tickets=page_of(db(), query, current_page()),
-        status=status,
-        severity=severity,
+        tickets=page_of(db(), matching(wanted, now, _zone()), current_page()),
+        wanted=wanted,
         statuses=STATUSES,
         severities=SEVERITIES,
-        now=current_clock(),
-        sla_days=SLA_SUMMARY_DAYS,
+        now=now,
     )
+
+
+@bp.get("/tickets.csv")
+@login_required
+def tickets_csv() -> Response:
+    """Every ticket the list's filters name, as CSV (one row a ticket, newest first), streamed."""
+    wanted, now = _wanted(), current_clock()
+
+    def lines() -> Iterator[str]:
+        yield from ticket_csv_lines(db(), matching(wanted, now, _zone()), now)
+        # The read ends with its last line, not whenever the server closes the response.
+        db().rollback()
+
+    return Response(stream_with_context(lines()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{csv_filename("tickets", now)}"'})
 
 
 @bp.get("/sla")
 @login_required
-def sla() -> str:
-    """Per severity, for tickets opened in the last 30 days: met, breached, still within target, median response;
-    and per month of the support time zone, the requesters' answers to "resolved to your satisfaction?"."""
-    now = current_clock()
-    since = now - timedelta(days=SLA_SUMMARY_DAYS)
-    return render_template(
-        "tickets/sla.html",
-        summaries=sla_summary(db(), since, now),
-        targets={s.value: target_description(s) for s in Severity},
-        since=since,
-        now=now,
-        days=SLA_SUMMARY_DAYS,
-        satisfaction=satisfaction_by_month(db(), now, ZoneInfo(current_settings().support_timezone)),
-    )
+def sla() -> Any:
+    """Where the SLA summary was: the report has its figures now."""
+    return redirect(url_for("report_pages.report"), 301)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_settings().support_timezone)
 
 
 # ----------------------------------------------------------------------------- one ticket

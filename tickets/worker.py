@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import with_appcontext
@@ -21,6 +22,7 @@ from core.settings import current_settings
 from oncall.service import duty_at
 from web.throttle import forget_expired
 from tickets.escalation import run_sla_clock
+from tickets.report import refresh_report
 from tickets.requesters import close_unanswered
 from tickets.mailing import identity_of, queue_acknowledgements, queue_status_mails
 from tickets.outbox import (ConsoleMailSender, ConsoleSender, MailSender, Sender, SmtpSender, TwilioSender, next_due_at,
@@ -62,12 +64,14 @@ def mail_sender_for_settings() -> MailSender:
 
 def run_once(sender: Sender, mail_sender: MailSender | None = None) -> tuple[int, int]:
     """One round: queue due SLA notifications and acknowledgements, close resolved tickets nobody answered
-    for AUTO_CLOSE_DAYS, then send what is due. Returns (queued, sent)."""
+    for AUTO_CLOSE_DAYS, bring the SLA report up to date (once a minute), then send what is due.
+    Returns (queued, sent)."""
     settings = current_settings()
     session = db()
     now = current_clock()
     queued = run_sla_clock(session, now, lambda at: duty_at(session, at), settings.support_timezone)
     close_unanswered(session, now, settings.auto_close_days)
+    refresh_report(session, now, ZoneInfo(settings.support_timezone))
     forget_expired(now)
     identity = identity_of(settings)
     if identity is not None:
