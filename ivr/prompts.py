@@ -144,6 +144,11 @@ def callback_offer(severity: str, number: int) -> str:
             "Press 1 to call the customer now.")
 
 
+def scheduled_call_offer(number: int) -> str:
+    """The whisper an engineer hears when the line rings them at a scheduled call's time."""
+    return f"Scheduled call for ticket {spoken_digits(str(number))}, press 1 to connect."
+
+
 def callback_dialing(callback_number: str, region: str) -> str:
     """Said to the engineer while the customer's phone rings."""
     return f"Calling the customer at {spoken_phone(callback_number, region)}. Please hold."

@@ -158,6 +158,29 @@ def document() -> dict[str, Any]:
                         ],
                         "responses": {"200": _answer("the report", _ref("SlaReport")), **_errors(400, 404, 422)}},
             },
+            "/api/tickets/{number}/scheduled-calls": {
+                "parameters": [number],
+                "get": {"summary": "A ticket's scheduled calls, soonest first",
+                        "responses": {"200": _answer("the calls", {"type": "object", "properties": {
+                            "items": {"type": "array", "items": _ref("ScheduledCall")}}}), **_errors(404)}},
+                "post": {"summary": "Plan a call with the requester at a local time: the invitations go out by mail "
+                                    "(iCalendar), a reminder by text 15 minutes before; at the time the line rings "
+                                    "the engineer and puts them through",
+                         "requestBody": _body("ScheduledCallInput"),
+                         "responses": {"201": _answer("the scheduled call", _ref("ScheduledCall")),
+                                       **_errors(400, 404, 422)}},
+            },
+            "/api/tickets/{number}/scheduled-calls/{call_id}": {
+                "parameters": [number, {"name": "call_id", "in": "path", "required": True,
+                                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID}}],
+                "patch": {"summary": "Move a scheduled call: the updated invitations go out",
+                          "requestBody": _body("ScheduledCallChange"),
+                          "responses": {"200": _answer("the scheduled call", _ref("ScheduledCall")),
+                                        **_errors(400, 404, 422)}},
+                "delete": {"summary": "Call off a scheduled call: the cancellations go out",
+                           "responses": {"200": _answer("the cancelled call", _ref("ScheduledCall")),
+                                         **_errors(404, 422)}},
+            },
             "/api/notifications": {
                 "get": {"summary": "Every message the line sent or will send, newest first",
                         "parameters": PAGE + [{"name": "ticket", "in": "query", "schema": {"type": "string", "pattern": r"^\d+$"}}],
@@ -314,10 +337,33 @@ def document() -> dict[str, Any]:
                     "channel": {"type": "string", "enum": ["sms", "call", "email"]},
                     "kind": {"type": "string", "enum": ["new_ticket", "missed_call", "voicemail", "sla_50", "sla_80",
                                                        "sla_breach", "callback", "acknowledgement", "reply", "status",
-                                                       "reopened", "sign_in"]},
+                                                       "reopened", "sign_in", "invitation", "call_reminder",
+                                                       "call_missed", "scheduled_call"]},
                     "status": {"type": "string", "enum": ["pending", "sent", "failed"]},
                     "attempts": {"type": "integer"}, "body": {"type": "string"}, "created_at": TIME,
                     "sent_at": NULLABLE_TIME, "provider_sid": {"type": ["string", "null"]}}},
+                "ScheduledCallInput": {"type": "object", "required": ["contact_id", "local_time", "timezone"],
+                                       "additionalProperties": False, "properties": {
+                    "contact_id": {"type": "integer", "description": "the engineer (an active contact with a phone)"},
+                    "local_time": {"type": "string", "pattern": r"^(197[1-9]|19[89]\d|20\d\d|21\d\d)-\d\d-\d\dT\d\d:\d\d$",
+                                   "description": "a wall time in `timezone`, such as 2026-12-10T09:00"},
+                    "timezone": {"type": "string", "description": "an IANA zone: the requester's or the engineer's"},
+                    "minutes": {"type": "integer", "minimum": 5, "maximum": 480, "default": 30},
+                    "phone": {**E164, "description": "who is called; default the ticket's callback number, then "
+                                                    "the requester's phone"}}},
+                "ScheduledCallChange": {"type": "object", "additionalProperties": False, "properties": {
+                    "local_time": {"type": "string", "pattern": r"^(197[1-9]|19[89]\d|20\d\d|21\d\d)-\d\d-\d\dT\d\d:\d\d$",
+                                   "description": "a wall time in `timezone`, such as 2026-12-10T09:00"},
+                    "timezone": {"type": "string"},
+                    "minutes": {"type": "integer", "minimum": 5, "maximum": 480}}},
+                "ScheduledCall": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "ticket": {"type": "integer"}, "contact_id": {"type": "integer"},
+                    "engineer": {"type": "string"}, "phone": {"type": "string"}, "starts_at": TIME,
+                    "local_time": {"type": "string"}, "timezone": {"type": "string"}, "minutes": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["scheduled", "ringing", "connecting", "connected",
+                                                         "not_connected", "cancelled"]},
+                    "sequence": {"type": "integer", "description": "the invitation's iCalendar SEQUENCE"},
+                    "reminded_at": NULLABLE_TIME}},
                 "SlaFigures": {"type": "object", "properties": {
                     **{name: {"type": "integer"} for name in (
                         "opened", "answered", "within_target", "answered_late", "unanswered_past_due", "breaches",

@@ -27,7 +27,7 @@ from core.db import db, rows_and_more
 from core.limits import clipped
 from core.settings import current_settings
 from oncall.service import duty_at
-from tickets import service
+from tickets import scheduled_calls, service
 from tickets.fields import InvalidTicketChange, TicketNotFound, parse_status
 from tickets.mailing import identity_of
 from tickets.models import STATUSES, Comment, Notification, Ticket
@@ -277,3 +277,42 @@ def sla_report_json() -> Response:
     if query.organization_id is not None and db().get(Organization, query.organization_id) is None:
         raise ApiError(404, f"there is no organisation {query.organization_id}")
     return jsonify(report_json(sla_report(db(), query, now, zone)))
+
+
+# ----------------------------------------------------------------------------- scheduled calls
+
+
+@bp.get("/tickets/<number>/scheduled-calls")
+@api_token_required
+def list_scheduled_calls(number: str) -> Response:
+    """A ticket's scheduled calls, soonest first."""
+    ticket = service.get_ticket(db(), number)
+    return jsonify({"items": [scheduled_calls.call_json(c) for c in scheduled_calls.calls_of(db(), ticket)]})
+
+
+@bp.post("/tickets/<number>/scheduled-calls")
+@api_token_required
+def schedule_call(number: str) -> tuple[Response, int]:
+    """Plan a call with the requester: `contact_id`, `local_time`, `timezone`, optional `minutes` and `phone`."""
+    call = scheduled_calls.schedule_call(db(), number, json_body(), region=current_settings().phone_region,
+                                         now=current_clock(), actor=current_actor(),
+                                         identity=identity_of(current_settings()))
+    return jsonify(scheduled_calls.call_json(call)), 201
+
+
+@bp.patch("/tickets/<number>/scheduled-calls/<call_id>")
+@api_token_required
+def reschedule_call(number: str, call_id: str) -> Response:
+    """Move a scheduled call (`local_time`, `timezone`, `minutes`); the updated invitations go out."""
+    call = scheduled_calls.reschedule_call(db(), number, call_id, json_body(), now=current_clock(),
+                                           actor=current_actor(), identity=identity_of(current_settings()))
+    return jsonify(scheduled_calls.call_json(call))
+
+
+@bp.delete("/tickets/<number>/scheduled-calls/<call_id>")
+@api_token_required
+def cancel_call(number: str, call_id: str) -> Response:
+    """Call off a scheduled call; the cancellations go out."""
+    call = scheduled_calls.cancel_call(db(), number, call_id, now=current_clock(), actor=current_actor(),
+                                       identity=identity_of(current_settings()))
+    return jsonify(scheduled_calls.call_json(call))

@@ -83,6 +83,39 @@ def callback(number: int, callback_number: str) -> str:
     return f"Engineer callback for ticket {number} to {callback_number}"
 
 
+def scheduled_call(number: int, customer_phone: str) -> str:
+    """What the outbox shows for the call placed to an engineer at a scheduled call's time."""
+    return f"Scheduled call for ticket {number} to {customer_phone}"
+
+
+def scheduled_call_reminder(number: int, local_time: str, customer_phone: str, engineer: str) -> str:
+    """The reminder both sides get a quarter of an hour before a scheduled call."""
+    return (f"Reminder: support call about ticket {number} at {local_time}: {engineer} will be put through to "
+            f"{customer_phone}.")
+
+
+def scheduled_call_missed(number: int, local_time: str) -> str:
+    """What the customer is told when the call planned for `local_time` did not happen."""
+    return (f"Support could not make the call planned for {local_time} about ticket {number}. "
+            "An engineer will call you back.")
+
+
+def scheduled_call_description(number: int, subject: str | None, engineer: str, customer_phone: str) -> str:
+    """The invitation's description: what the call is about and who calls whom."""
+    about = f" ({subject})" if subject else ""
+    return (f"Support call about ticket {number}{about}. At the time, the support line rings {engineer} and "
+            f"puts them through to {customer_phone}.")
+
+
+def scheduled_call_mail(number: int, words: str, when: str, engineer: str, customer_phone: str) -> str:
+    """The mail that carries a scheduled call's invitation (`words`: planned, moved or cancelled)."""
+    if words == "cancelled":
+        return f"The support call about ticket {number} {when} is cancelled.\n"
+    return (f"A support call about ticket {number} is {words}: {when}.\n\n"
+            f"At the time the support line rings {engineer} and puts them through to {customer_phone}. "
+            "The attached invitation adds it to your calendar.\n")
+
+
 # How a digest names each kind of alert, after the ticket's severity and number.
 DIGEST_WORDS = {
     "new_ticket": "new ticket",

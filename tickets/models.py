@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, column
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
+from oncall.models import Contact
 from people.models import Organization, Person
 
 # Ticket numbers are what callers type, so they start at five digits and grow in order.
@@ -39,6 +40,11 @@ class Ticket(Base):
         Index("ix_tickets_answered_late_created", "created_at",
               sqlite_where=column("first_response_at") > column("response_due_at"),
               postgresql_where=column("first_response_at") > column("response_due_at")),
+        # The report counts resolutions and satisfaction answers by when they happened, a period at a time.
+        Index("ix_tickets_resolved_at", "resolved_at", sqlite_where=column("resolved_at").is_not(None),
+              postgresql_where=column("resolved_at").is_not(None)),
+        Index("ix_tickets_satisfaction_at", "satisfaction_at", sqlite_where=column("satisfaction_at").is_not(None),
+              postgresql_where=column("satisfaction_at").is_not(None)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -166,7 +172,9 @@ class Notification(Base):
     to_number: Mapped[str] = mapped_column(String(320), index=True)  # E.164, or the address of an e-mail
     recipient: Mapped[str | None] = mapped_column(String(120))  # the contact's name, for pages and logs
     channel: Mapped[str] = mapped_column(String(8))  # sms | call | email
-    kind: Mapped[str] = mapped_column(String(16))  # new_ticket, missed_call, voicemail, sla_50, sla_80, sla_breach, callback, acknowledgement
+    # new_ticket, missed_call, voicemail, sla_50, sla_80, sla_breach, callback, acknowledgement, reply, status,
+    # reopened, sign_in; a scheduled call's invitation, call_reminder, scheduled_call (the ring) and call_missed
+    kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(default=0)
     body: Mapped[str] = mapped_column(Text)
@@ -180,6 +188,9 @@ class Notification(Base):
     subject: Mapped[str | None] = mapped_column(String(998))
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    # An e-mail's iCalendar invitation (sent as invite.ics), and the scheduled call a message is about.
+    calendar: Mapped[str | None] = mapped_column(Text)
+    scheduled_call_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_calls.id"), index=True)
 
     ticket: Mapped[Ticket | None] = relationship()
 
@@ -232,3 +243,38 @@ class ReportRefresh(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     refreshed_at: Mapped[datetime]
 
+
+
+# What a scheduled call may be: waiting for its time; ringing engineers at it; an engineer took it and the
+# customer is ringing; put through; not put through (no engineer took it, or the customer did not answer: they were told support will call
+# back); called off.
+SCHEDULED_CALL_STATES = ("scheduled", "ringing", "connecting", "connected", "not_connected", "cancelled")
+
+
+class ScheduledCall(Base):
+    """A call with the requester that an engineer planned for a time (an upgrade window, say): the line
+    sends the invitations, texts a reminder, then at the time rings the engineer and puts them through.
+
+    `timezone` is the zone the time was given in (the requester's or the engineer's): the invitation
+    names it. `sequence` is the invitation's iCalendar SEQUENCE, one more at each change. `offered` lists
+    the contacts the line has rung for it, in order.
+    """
+
+    __tablename__ = "scheduled_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    customer_phone: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    minutes: Mapped[int]
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    sequence: Mapped[int] = mapped_column(default=0)
+    reminded_at: Mapped[datetime | None]
+    offered: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    ticket: Mapped[Ticket] = relationship()
+    contact: Mapped[Contact] = relationship()

@@ -21,6 +21,7 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+import icalendar
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -203,9 +204,13 @@ def _email_of(row: Notification, mail_from: str | None) -> EmailMessage:
         message["References"] = row.in_reply_to
     if row.kind == "acknowledgement":
         message["Auto-Submitted"] = "auto-replied"  # RFC 3834: an automatic answer to their message
-    elif row.kind in ("status", "sign_in"):
+    elif row.kind in ("status", "sign_in", "invitation"):
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: a notice the line sends on its own
     message.set_content(row.body)
+    if row.calendar:
+        # An invitation as calendar clients take it (RFC 6047): text/calendar with the document's METHOD.
+        method = str(icalendar.Calendar.from_ical(row.calendar).get("method", "REQUEST"))
+        message.add_attachment(row.calendar, subtype="calendar", filename="invite.ics", params={"method": method})
     return message
 
 

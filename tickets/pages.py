@@ -26,7 +26,7 @@ from staff.admins import login_required
 from web.pages import current_page, field_errors, missing, page_of, protect_pages
 from oncall.models import Contact
 from oncall.service import duty_at
-from tickets import service
+from tickets import scheduled_calls, service
 from tickets.mailing import identity_of
 from tickets.models import STATUSES, Attachment, Ticket
 from tickets.outbox import fate_of
@@ -128,6 +128,10 @@ def _ticket_page(number: str, status: int = 200, form: dict[str, str] | None = N
         errors=errors or {},
         severities=SEVERITIES,
         target_description=lambda severity: target_description(Severity(severity)),
+        scheduled=scheduled_calls.calls_of(db(), found),
+        when_of=scheduled_calls.when_of,
+        support_zone=current_settings().support_timezone,
+        call_phone=found.callback_number or (found.requester.phone if found.requester else None),
     ), status
 
 
@@ -269,3 +273,53 @@ def start_callback(number: str) -> Any:
                         f"at {ticket.callback_number}. Its outcome shows under Notifications and Calls below.")
 
     return _carry_out(number, "No callback", act, {"contact_id": contact_id})
+
+
+# ----------------------------------------------------------------------------- scheduled calls
+
+
+def _scheduled_fields(*names: str) -> dict[str, str]:
+    return {name: request.form.get(name, "").strip() for name in names if request.form.get(name, "").strip()}
+
+
+@bp.post("/<number>/scheduled-calls")
+@login_required
+def schedule_call(number: str) -> Any:
+    """Plan a call with the requester: the engineer, a local time in a zone, how long, which number."""
+    fields = _scheduled_fields("contact_id", "local_time", "timezone", "minutes", "phone")
+    settings = current_settings()
+
+    def act() -> tuple[Ticket, str]:
+        call = scheduled_calls.schedule_call(db(), number, fields, region=settings.phone_region, now=current_clock(),
+                                             actor=g.actor, identity=identity_of(settings))
+        invited = "; the invitations are on their way" if identity_of(settings) else (
+            "; no invitations: MAIL_FROM is not set")
+        return call.ticket, f"Call planned {scheduled_calls.when_of(call)}{invited}."
+
+    return _carry_out(number, "No call planned", act, {f"schedule_{k}": v for k, v in fields.items()})
+
+
+@bp.post("/<number>/scheduled-calls/<call_id>/move")
+@login_required
+def reschedule_call(number: str, call_id: str) -> Any:
+    """Move a planned call to another local time; the updated invitations go out."""
+    fields = _scheduled_fields("local_time", "timezone")
+
+    def act() -> tuple[Ticket, str]:
+        call = scheduled_calls.reschedule_call(db(), number, call_id, fields, now=current_clock(), actor=g.actor,
+                                               identity=identity_of(current_settings()))
+        return call.ticket, f"Call moved: now {scheduled_calls.when_of(call)}."
+
+    return _carry_out(number, "Not moved", act)
+
+
+@bp.post("/<number>/scheduled-calls/<call_id>/cancel")
+@login_required
+def cancel_call(number: str, call_id: str) -> Any:
+    """Call off a planned call; the cancellations go out."""
+    def act() -> tuple[Ticket, str]:
+        call = scheduled_calls.cancel_call(db(), number, call_id, now=current_clock(), actor=g.actor,
+                                           identity=identity_of(current_settings()))
+        return call.ticket, f"Call {scheduled_calls.when_of(call)} called off."
+
+    return _carry_out(number, "Not called off", act)

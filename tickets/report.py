@@ -104,17 +104,6 @@ def _bounds(period: str, starts: list[date], zone: ZoneInfo) -> list[datetime]:
     return [start_instant(day, zone) for day in (*starts, next_period_start(period, starts[-1]))]
 
 
-def _runs(period: str, starts: set[date]) -> list[list[date]]:
-    """`starts` as runs of consecutive periods, each computed by one set of statements."""
-    runs: list[list[date]] = []
-    for start in sorted(starts):
-        if runs and next_period_start(period, runs[-1][-1]) == start:
-            runs[-1].append(start)
-        else:
-            runs.append([start])
-    return runs
-
-
 # ----------------------------------------------------------------------------- SQL pieces
 
 
@@ -221,9 +210,10 @@ def _interpolated(n: int, low: float | None, high: float | None, fraction: tuple
 # ----------------------------------------------------------------------------- keeping the cells
 
 
-def _compute(session: Session, period: str, starts: list[date], zone: ZoneInfo) -> None:
-    """Compute the cells of the consecutive periods `starts` again, replacing what they held."""
-    bounds = _bounds(period, starts, zone)
+def _compute(session: Session, period: str, start: date, zone: ZoneInfo) -> None:
+    """Compute the cells of the period beginning on `start` again, replacing what they held. The statements
+    read that period's tickets by index (no CASE over periods: one period at a time is the cheap way)."""
+    bounds = _bounds(period, [start], zone)
     cells: dict[tuple[int, str, int], dict[str, Any]] = {}
 
     def cell(row: Any) -> dict[str, Any]:
@@ -241,15 +231,14 @@ def _compute(session: Session, period: str, starts: list[date], zone: ZoneInfo) 
     for row in session.execute(_happened_statement(Ticket.satisfaction_at, bounds, answered_yes, answered_no)):
         cell(row).update(satisfied=int(row.satisfied or 0), dissatisfied=int(row.dissatisfied or 0))
 
-    session.execute(delete(ReportCell).where(ReportCell.period == period, ReportCell.period_start >= starts[0],
-                                             ReportCell.period_start <= starts[-1]))
+    session.execute(delete(ReportCell).where(ReportCell.period == period, ReportCell.period_start == start))
     zeros = {"opened": 0, "answered": 0, "within": 0, "resolved": 0, "satisfied": 0, "dissatisfied": 0,
              "median_seconds": None, "p90_seconds": None}
     if cells:
         session.execute(insert(ReportCell), [
-            {**zeros, **values, "period": period, "period_start": starts[index], "severity": severity,
+            {**zeros, **values, "period": period, "period_start": start, "severity": severity,
              "organization_id": organization}
-            for (index, severity, organization), values in cells.items()])
+            for (_, severity, organization), values in cells.items()])
 
 
 _INSERT_PROGRESS = InsertUnlessPresent(ReportRefresh.__table__, "report")
@@ -260,30 +249,40 @@ def refresh_report(session: Session, now: datetime, zone: ZoneInfo, *, force: bo
 
     The first time, or after the support time zone changed, every period since the first ticket is
     computed. Then, at most once per REFRESH_EVERY (unless `force`), the periods of the tickets with a
-    timeline entry since the last refresh, and the periods that refresh and now fall in. Two workers
-    take turns on the refresh's row. Commits.
+    timeline entry since the last refresh, and the periods that refresh and now fall in. Each period is
+    computed in a transaction of its own, holding the refresh's row: two workers take turns, and on
+    SQLite the phone line's writes wait for one period at most, not for the whole build.
     """
-    _INSERT_PROGRESS.run(session, {"report": _REPORT, "timezone": "", "refreshed_at": now})
-    progress = session.scalars(select(ReportRefresh).where(ReportRefresh.report == _REPORT).with_for_update()).one()
+    progress = _locked_progress(session, now)
     if progress.timezone == zone.key and not force and now - progress.refreshed_at < REFRESH_EVERY:
         session.commit()
         return 0
     if progress.timezone != zone.key:
+        session.execute(delete(ReportCell))
         changed = _everything(session, now, zone)
     else:
         changed = _changed_since(session, progress.refreshed_at - LATE_COMMIT_MARGIN, now, zone)
+    session.commit()
     computed = 0
     for period, starts in changed.items():
-        for run in _runs(period, starts):
-            _compute(session, period, run, zone)
-            computed += len(run)
+        for start in sorted(starts):
+            _locked_progress(session, now)
+            _compute(session, period, start, zone)
+            session.commit()
+            computed += 1
+    progress = _locked_progress(session, now)
     progress.timezone, progress.refreshed_at = zone.key, now
     session.commit()
     return computed
 
 
+def _locked_progress(session: Session, now: datetime) -> ReportRefresh:
+    _INSERT_PROGRESS.run(session, {"report": _REPORT, "timezone": "", "refreshed_at": now})
+    return session.scalars(select(ReportRefresh).where(ReportRefresh.report == _REPORT).with_for_update()
+                           .execution_options(populate_existing=True)).one()
+
+
 def _everything(session: Session, now: datetime, zone: ZoneInfo) -> dict[str, set[date]]:
-    session.execute(delete(ReportCell))
     first = session.scalar(select(func.min(Ticket.created_at)))
     if first is None:
         return {}

@@ -24,6 +24,7 @@ from web.throttle import forget_expired
 from tickets.escalation import run_sla_clock
 from tickets.report import refresh_report
 from tickets.requesters import close_unanswered
+from tickets.scheduled_calls import run_scheduled_calls
 from tickets.mailing import identity_of, queue_acknowledgements, queue_status_mails
 from tickets.outbox import (ConsoleMailSender, ConsoleSender, MailSender, Sender, SmtpSender, TwilioSender, next_due_at,
                             send_due)
@@ -63,13 +64,15 @@ def mail_sender_for_settings() -> MailSender:
 
 
 def run_once(sender: Sender, mail_sender: MailSender | None = None) -> tuple[int, int]:
-    """One round: queue due SLA notifications and acknowledgements, close resolved tickets nobody answered
-    for AUTO_CLOSE_DAYS, bring the SLA report up to date (once a minute), then send what is due.
+    """One round: queue due SLA notifications, scheduled calls' reminders and rings, and acknowledgements,
+    close resolved tickets nobody answered for AUTO_CLOSE_DAYS, bring the SLA report up to date (once a
+    minute), then send what is due.
     Returns (queued, sent)."""
     settings = current_settings()
     session = db()
     now = current_clock()
     queued = run_sla_clock(session, now, lambda at: duty_at(session, at), settings.support_timezone)
+    queued += run_scheduled_calls(session, now, lambda at: duty_at(session, at))
     close_unanswered(session, now, settings.auto_close_days)
     refresh_report(session, now, ZoneInfo(settings.support_timezone))
     forget_expired(now)

@@ -17,6 +17,7 @@ from core.db import db
 from core.settings import current_settings
 from ivr import callback, prompts, twiml
 from ivr.models import CallLog
+from oncall.service import duty_at
 from ivr.webhooks.signed import call_sid, nothing_to_say, param, seconds_param, twiml_response, webhook
 from tickets.models import Notification, Ticket
 
@@ -63,7 +64,7 @@ def engineer_callback(notification: Notification, ticket: Ticket) -> Response:
     callback.engineer_answered(db(), call_sid=sid, notification=notification, ticket=ticket,
                                from_number=param("From", 64), to_number=param("To", 64), now=current_clock())
     answer_url = url_for("ivr.engineer_callback_answer", notification=notification.id)
-    return twiml_response(callback.offer(ticket, answer_url))
+    return twiml_response(callback.offer(ticket, answer_url, scheduled=notification.kind == "scheduled_call"))
 
 
 @callback_call_webhook
@@ -71,16 +72,17 @@ def engineer_callback_answer(notification: Notification, ticket: Ticket, call: C
     """The engineer's key: 1 dials the customer from the support number."""
     settings = current_settings()
     result_url = url_for("ivr.engineer_callback_result", notification=notification.id)
-    return twiml_response(callback.engineer_pressed(db(), call, ticket, param("Digits", 32),
+    return twiml_response(callback.engineer_pressed(db(), call, notification, ticket, param("Digits", 32),
                                                     settings.twilio_phone_number, settings.phone_region, result_url,
-                                                    current_clock()))
+                                                    current_clock(), lambda at: duty_at(db(), at)))
 
 
 @callback_call_webhook
 def engineer_callback_result(notification: Notification, ticket: Ticket, call: CallLog) -> Response:
     """The customer leg ended."""
     return twiml_response(callback.customer_call_ended(
-        db(), call, ticket, notification.recipient or notification.to_number, param("DialCallStatus", 32) or "",
+        db(), call, notification, ticket, notification.recipient or notification.to_number,
+        param("DialCallStatus", 32) or "",
         param("DialCallSid", 64), seconds_param("DialCallDuration"), current_clock()))
 
 
@@ -94,5 +96,6 @@ def engineer_callback_status() -> Response:
         callback.callback_call_ended(
             db(), call_sid=sid, notification=notification, ticket=ticket,
             call_status=param("CallStatus", 16) or "completed", duration=seconds_param("CallDuration"),
-            from_number=param("From", 64), to_number=param("To", 64), now=current_clock())
+            from_number=param("From", 64), to_number=param("To", 64), now=current_clock(),
+            duty_at=lambda at: duty_at(db(), at))
     return nothing_to_say()

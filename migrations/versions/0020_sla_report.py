@@ -1,5 +1,6 @@
 """the SLA report: its cells as the worker computes them, when it last did, and the indexes it reads
-(tickets unanswered and answered late, by creation; timeline entries by time)
+(tickets unanswered and answered late, by creation; resolutions and satisfaction answers, by time;
+timeline entries by time)
 
 Revision ID: 0020
 Revises: 0019
@@ -21,6 +22,9 @@ def upgrade() -> None:
                     sqlite_where=unanswered, postgresql_where=unanswered)
     op.create_index("ix_tickets_answered_late_created", "tickets", ["created_at"],
                     sqlite_where=late, postgresql_where=late)
+    for column in ("resolved_at", "satisfaction_at"):
+        stated = sa.column(column).is_not(None)
+        op.create_index(f"ix_tickets_{column}", "tickets", [column], sqlite_where=stated, postgresql_where=stated)
     op.create_index("ix_ticket_events_at", "ticket_events", ["at"])
     op.create_table(
         "report_cells",
@@ -49,5 +53,7 @@ def downgrade() -> None:
     op.drop_table("report_refreshes")
     op.drop_table("report_cells")
     op.drop_index("ix_ticket_events_at", "ticket_events")
+    op.drop_index("ix_tickets_satisfaction_at", "tickets")
+    op.drop_index("ix_tickets_resolved_at", "tickets")
     op.drop_index("ix_tickets_answered_late_created", "tickets")
     op.drop_index("ix_tickets_unanswered_created", "tickets")

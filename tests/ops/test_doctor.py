@@ -28,7 +28,7 @@ def test_a_line_set_up_end_to_end_passes_every_check(make_app, session: Session,
     clock.advance(seconds=20)
     result, lines = doctor(make_app, PUBLIC_URL="https://support.example.com", MAIL_SMTP_URL=outgoing[1])
     assert result.exit_code == 0, result.output
-    assert lines["database"].startswith("ok") and lines["migrations"].startswith("ok    migrations: at head (0020)")
+    assert lines["database"].startswith("ok") and lines["migrations"].startswith("ok    migrations: at head (0021)")
     assert lines["twilio"] == "ok    twilio: +18005550199 (PN22222222222222222222222222222222) is on account " \
                               "AC11111111111111111111111111111111"
     assert lines["webhooks"] == ("ok    webhooks: voice, fallback, status and SMS point at "
@@ -84,7 +84,7 @@ def test_a_schema_behind_the_code_says_to_upgrade(make_app, tmp_path) -> None:
         connection.execute(text("UPDATE alembic_version SET version_num = '0017'"))
     engine.dispose()
     result, lines = doctor(make_app, DATABASE_URL=url, TWILIO_ACCOUNT_SID="")
-    assert lines["migrations"] == ("FAIL  migrations: the schema is at 0017, the code at 0020: run "
+    assert lines["migrations"] == ("FAIL  migrations: the schema is at 0017, the code at 0021: run "
                                    "`flask --app app upgrade-db` (the Procfile's release step)")
 
 
