@@ -344,6 +344,8 @@ def test_a_refused_field_is_marked_next_to_its_reason_and_passes_axe_core(open_p
     page.fill("#name", "Kenji Watanabe")
     page.fill("#phone", "+1 415 555 0104 ext. 7")
     page.click("button:has-text('Add contact')")
+    # Measured once the refused page has its stylesheet: a layout taken before it is applied is not the page's.
+    page.wait_for_load_state("load")
     phone = page.locator("#phone")
     assert phone.get_attribute("aria-invalid") == "true"
     assert page.locator("#phone-error").inner_text().startswith("Phone '+1 415 555 0104 ext. 7' has an extension")
