@@ -33,7 +33,7 @@ from tickets.mailing import MailIdentity, mint_message_id, ticket_subject
 from tickets.models import Notification, ScheduledCall, Ticket
 from tickets.outbox import enqueue
 from tickets.records import note, record_first_response
-from tickets.service import get_ticket
+from tickets.service import engineer_to_ring, get_ticket
 from web.pages import known_zone
 
 REMIND_BEFORE = timedelta(minutes=15)
@@ -101,15 +101,6 @@ def _checked_minutes(fields: dict[str, Any]) -> int:
     return value
 
 
-def _engineer(session: Session, value: Any) -> Contact:
-    contact_id = row_id(str(value)) if isinstance(value, int | str) and not isinstance(value, bool) else None
-    contact = session.get(Contact, contact_id) if contact_id is not None else None
-    if contact is None or not contact.active or not contact.phone:
-        raise InvalidTicketChange(f"contact_id must name an active contact with a phone; got {shown(value)}",
-                                  "contact_id")
-    return contact
-
-
 def scheduled_call_of(session: Session, number: str, call_id: Any) -> ScheduledCall:
     """Ticket `number`'s scheduled call `call_id`, or TicketNotFound."""
     ticket = get_ticket(session, number)
@@ -135,7 +126,7 @@ def schedule_call(session: Session, number: str, fields: dict[str, Any], *, regi
     ticket = get_ticket(session, number)
     if ticket.status == "closed":
         raise TicketConflict(f"ticket {ticket.number} is closed: open a new one to plan a call", ticket)
-    engineer = _engineer(session, fields.get("contact_id"))
+    engineer = engineer_to_ring(session, fields.get("contact_id"))
     starts_at, zone = checked_start(fields, now)
     minutes = _checked_minutes(fields)
     phone = checked_optional_phone("phone", fields.get("phone"), region) or ticket.callback_number or (

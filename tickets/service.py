@@ -312,7 +312,7 @@ def start_callback(session: Session, number: str, contact_id: Any, *, region: st
         raise TicketConflict(f"ticket {ticket.number} is resolved; reopen it first")
     if not ticket.callback_number:
         raise TicketConflict(f"ticket {ticket.number} has no callback number, so there is nobody to call back")
-    contact = _callback_engineer(session, contact_id)
+    contact = engineer_to_ring(session, contact_id)
     phone = to_e164(contact.phone, region)
     if phone is None:
         raise InvalidTicketChange(f"{contact.name}'s phone number {shown(contact.phone)} cannot be called; "
@@ -331,7 +331,8 @@ def start_callback(session: Session, number: str, contact_id: Any, *, region: st
     return ticket, notification
 
 
-def _callback_engineer(session: Session, contact_id: Any) -> Contact:
+def engineer_to_ring(session: Session, contact_id: Any) -> Contact:
+    """The active contact `contact_id` names (an engineer callback's, a scheduled call's), or InvalidTicketChange."""
     raw = str(contact_id or "").strip()
     if not raw:
         raise InvalidTicketChange("choose the engineer the line should ring first", "contact_id")
